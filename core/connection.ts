@@ -1,0 +1,624 @@
+import type { ConnectionEvent, HandshakeRequest, PlainHttpRequest } from './events.ts';
+import { DEFAULT_LIMITS, resolveLimits, type Limits } from './limits.ts';
+import { MisuseError, type PeerErrorCode } from './errors.ts';
+import { nextState, type ConnectionState, type Transition } from './state.ts';
+import { FrameReceiver, type ReceiverSink } from './frame/receiver.ts';
+import { encodeFrame } from './frame/encoder.ts';
+import { encodeClosePayload, encodeClosePayloadUnchecked, parseClosePayload } from './close.ts';
+import { RequestHeadParser, type RequestHead } from './http/request-parser.ts';
+import { buildAcceptResponse, buildRejectResponse, validateUpgrade } from './http/handshake.ts';
+import { resolveDeflateOptions, type DeflateOptions, type DeflateParams, type ResolvedDeflateOptions } from './deflate/options.ts';
+import { formatDeflateResponse, negotiateDeflate } from './deflate/negotiation.ts';
+import { pakoCodec, type DeflateCodec, type MessageCompressor } from './deflate/codec.ts';
+
+export type { ConnectionState } from './state.ts';
+
+/** Options of a {@link ServerConnection}. */
+export interface ServerConnectionOptions {
+  /** Limits over {@link DEFAULT_LIMITS}. */
+  limits?: Partial<Limits>;
+  /** `message` (default): whole messages. `stream`: `fragment` events as payload arrives, nothing buffered. */
+  receiveMode?: 'message' | 'stream';
+  /** permessage-deflate configuration (RFC 7692); `false` or absent disables it. */
+  deflate?: DeflateOptions | false;
+  /** The compression codec (default: pako, pure JS, identical on every runtime). */
+  codec?: DeflateCodec;
+  /** Report requests without an `Upgrade` header as `http-request` events instead of answering 426. */
+  plainHttp?: boolean;
+  /**
+   * Receives every event synchronously, in wire order, while the core parses (the handler may call
+   * `send`, `close`, `accept`, `reject`, `ping`, `pong`; not `receive`, `end` or `tick`).
+   * Without it, events queue up for {@link ServerConnection.takeEvents}.
+   */
+  onEvent?: (event: ConnectionEvent) => void;
+}
+
+/** How the application accepts an upgrade. */
+export interface AcceptOptions {
+  /** The subprotocol to select; must be one the client offered (else {@link MisuseError}). */
+  protocol?: string;
+  /** Override of the negotiated permessage-deflate parameters; `false` declines compression. */
+  deflate?: DeflateParams | false;
+  /** Extra response headers (validated: no CR/LF, names are tokens). */
+  headers?: Iterable<readonly [string, string]> | Record<string, string>;
+}
+
+/** How the application refuses an upgrade (or answers a plain HTTP request). */
+export interface RejectOptions {
+  /** HTTP status, 200–599. */
+  status: number;
+  headers?: Iterable<readonly [string, string]> | Record<string, string>;
+  body?: string | Uint8Array;
+}
+
+/** Options of one {@link ServerConnection.send}. */
+export interface SendOptions {
+  /** Binary (default for `Uint8Array`) or text (default for `string`). */
+  binary?: boolean;
+  /** `false` sends a fragment: the message goes on with the next `send`. Default true. */
+  fin?: boolean;
+  /** Compress when permessage-deflate is active. Default: when the message reaches the threshold. */
+  compress?: boolean;
+}
+
+/** A request head already parsed by an HTTP server (Node's `upgrade` event). */
+export interface ParsedRequest {
+  method: string;
+  target: string;
+  httpVersion: string;
+  rawHeaders: ReadonlyArray<readonly [string, string]>;
+}
+
+const OPCODE_TEXT = 1;
+const OPCODE_BINARY = 2;
+const OPCODE_CONTINUATION = 0;
+const OPCODE_CLOSE = 8;
+const OPCODE_PING = 9;
+const OPCODE_PONG = 10;
+const EMPTY = new Uint8Array(0);
+const textEncoder = new TextEncoder();
+const textDecoder = new TextDecoder();
+
+/**
+ * The server side of one WebSocket connection (RFC 6455, RFC 7692), without I/O.
+ *
+ * Feed it bytes ({@link receive}), application commands ({@link accept}, {@link send}, {@link close}, …) and time
+ * ({@link tick}); it produces events (through `onEvent` or {@link takeEvents}), bytes to write ({@link takeWrites}),
+ * the next time it needs to be woken ({@link nextDeadline}) and whether the transport should be closed
+ * ({@link transportShouldClose}). Peer errors never throw; they become `error` events with the close frame or HTTP
+ * response already written. API misuse throws {@link MisuseError}.
+ */
+export class ServerConnection implements ReceiverSink {
+  /** The limits in force. */
+  readonly limits: Limits;
+  /** The validated upgrade request, once complete. */
+  request: HandshakeRequest | undefined = undefined;
+  /** The selected subprotocol ('' if none). */
+  protocol = '';
+  /** The `Sec-WebSocket-Extensions` response value ('' if none). */
+  extensions = '';
+  /** The permessage-deflate parameters in use, if any. */
+  deflate: DeflateParams | undefined = undefined;
+  /** What negotiation would choose for this request; the application may override it in `accept`. */
+  proposedDeflate: DeflateParams | undefined = undefined;
+  private proposedDeflateResponse = '';
+  /** True once the transport should be closed (after flushing the writes already taken). */
+  transportShouldClose = false;
+
+  private currentState: ConnectionState = 'handshake';
+  private readonly onEvent: ((event: ConnectionEvent) => void) | undefined;
+  private events: ConnectionEvent[] = [];
+  private writes: Uint8Array[] = [];
+  private readonly receiver: FrameReceiver;
+  private parser: RequestHeadParser | undefined;
+  private readonly plainHttp: boolean;
+  private readonly deflateOptions: ResolvedDeflateOptions | undefined;
+  private readonly codec: DeflateCodec;
+  private compressor: MessageCompressor | undefined = undefined;
+  private pending: Uint8Array[] | undefined = undefined;
+  private pendingBytes = 0;
+  private isPlainRequest = false;
+  private busy = false;
+
+  // Time (ms of the caller's clock).
+  private now: number;
+  private readonly startedAt: number;
+  private lastReceivedAt: number;
+  private pingSentAt = -1;
+  private closeSentAt = -1;
+
+  // Close handshake.
+  private closeSent = false;
+  private closeReceived = false;
+  private closeCode = 1006;
+  private closeReason = '';
+  private sendingFragmented = false;
+  private pendingPongs = 0;
+  private lastPongIndex = -1;
+
+  constructor(options: ServerConnectionOptions = {}, now = 0) {
+    this.limits = options.limits === undefined ? { ...DEFAULT_LIMITS } : resolveLimits(options.limits);
+    this.onEvent = options.onEvent;
+    this.plainHttp = options.plainHttp === true;
+    this.deflateOptions = options.deflate ? resolveDeflateOptions(options.deflate) : undefined;
+    this.codec = options.codec ?? pakoCodec;
+    this.receiver = new FrameReceiver(this, this.limits, options.receiveMode === 'stream');
+    this.parser = new RequestHeadParser(this.limits);
+    this.now = now;
+    this.startedAt = now;
+    this.lastReceivedAt = now;
+  }
+
+  /** The connection's state (see {@link ConnectionState}). */
+  get state(): ConnectionState {
+    return this.currentState;
+  }
+
+  /** The next time (caller's clock) at which {@link tick} must be called; `Infinity` when none. */
+  get nextDeadline(): number {
+    const limits = this.limits;
+    switch (this.currentState) {
+      case 'handshake':
+      case 'deciding':
+        return this.startedAt + limits.handshakeTimeoutMs;
+      case 'open':
+        if (limits.pingIntervalMs <= 0) return Infinity;
+        return this.pingSentAt >= 0 ? this.pingSentAt + limits.pongTimeoutMs : this.lastReceivedAt + limits.pingIntervalMs;
+      case 'closing':
+        return this.closeSentAt + limits.closeTimeoutMs;
+      default:
+        return Infinity;
+    }
+  }
+
+  /** Takes the queued events (only used when no `onEvent` handler was given). */
+  takeEvents(): ConnectionEvent[] {
+    const events = this.events;
+    if (events.length === 0) return events;
+    this.events = [];
+    return events;
+  }
+
+  /** Takes the bytes to write, in order. The caller owns the returned array. */
+  takeWrites(): Uint8Array[] {
+    const writes = this.writes;
+    this.pendingPongs = 0;
+    this.lastPongIndex = -1;
+    if (writes.length === 0) return writes;
+    this.writes = [];
+    return writes;
+  }
+
+  /** True when there are bytes to write. */
+  get hasWrites(): boolean {
+    return this.writes.length > 0;
+  }
+
+  // ---------------------------------------------------------------- input
+
+  /**
+   * Bytes from the transport. The chunk may be unmasked in place, and views of it may be handed out in
+   * `message` events: the caller must not reuse it.
+   */
+  receive(chunk: Uint8Array, now: number = this.now): void {
+    this.enter(now);
+    try {
+      this.lastReceivedAt = this.now;
+      this.pingSentAt = -1;
+      switch (this.currentState) {
+        case 'handshake':
+          this.receiveHead(chunk);
+          break;
+        case 'deciding':
+          this.keepPending(chunk);
+          break;
+        case 'open':
+        case 'closing':
+          this.receiver.push(chunk);
+          break;
+        default:
+          break; // closed: input is discarded
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** A request head parsed by an HTTP server; bytes after the head follow through {@link receive}. */
+  receiveRequest(request: ParsedRequest, now: number = this.now): void {
+    if (this.currentState !== 'handshake' || this.parser === undefined) {
+      throw new MisuseError('INVALID_STATE', 'receiveRequest() is only valid before any bytes were received');
+    }
+    this.enter(now);
+    try {
+      this.parser = undefined;
+      this.onHead({ method: request.method, target: request.target, httpVersion: request.httpVersion, rawHeaders: request.rawHeaders.map((h) => [h[0], h[1]] as [string, string]) });
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** The transport's read side ended or failed: nothing more will be received. */
+  end(now: number = this.now): void {
+    this.enter(now);
+    try {
+      if (this.currentState === 'closed') return;
+      this.receiver.stopped = true;
+      this.finish('transport-ended', this.closeReceived ? this.closeCode : 1006, this.closeReceived ? this.closeReason : '');
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  /** Advances time; handles the handshake, keepalive and close deadlines. */
+  tick(now: number): void {
+    this.enter(now);
+    try {
+      if (now < this.nextDeadline) return;
+      switch (this.currentState) {
+        case 'handshake':
+          this.failHttp(408, 'HANDSHAKE_TIMEOUT', 'the opening handshake did not complete in time', []);
+          break;
+        case 'deciding':
+          this.failHttp(503, 'HANDSHAKE_TIMEOUT', 'the upgrade decision did not come in time', []);
+          break;
+        case 'open':
+          if (this.pingSentAt >= 0) {
+            // RFC 6455 §7.1.7: the peer is gone; close with 1001 and drop the transport without waiting.
+            this.writeClose(1001, 'idle timeout');
+            this.emitError('IDLE_TIMEOUT', 'no data from the peer after a keepalive ping', 1001);
+            this.finish('timeout', 1006, '');
+          } else {
+            encodeFrame(true, false, OPCODE_PING, EMPTY, this.writes);
+            this.pingSentAt = now;
+          }
+          break;
+        case 'closing':
+          this.emitError('CLOSE_TIMEOUT', 'the peer did not answer the close frame in time');
+          this.finish('timeout', 1006, '');
+          break;
+        default:
+          break;
+      }
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  // ---------------------------------------------------------------- application commands
+
+  /** Accepts the pending upgrade: writes the 101 response and opens the connection. */
+  accept(options: AcceptOptions = {}, now: number = this.now): void {
+    if (this.currentState !== 'deciding' || this.isPlainRequest) {
+      throw new MisuseError('INVALID_STATE', `accept() needs a pending upgrade request (state ${this.currentState})`);
+    }
+    const request = this.request as HandshakeRequest;
+    const protocol = options.protocol ?? '';
+    if (protocol !== '' && !request.protocols.includes(protocol)) {
+      throw new MisuseError('INVALID_OPTION', `subprotocol ${JSON.stringify(protocol)} was not offered by the client`);
+    }
+    const deflate = options.deflate === undefined ? this.proposedDeflate : options.deflate === false ? undefined : options.deflate;
+    const extensions =
+      deflate === undefined
+        ? ''
+        : deflate === this.proposedDeflate
+          ? this.proposedDeflateResponse
+          : formatDeflateResponse(deflate, { serverMaxWindowBits: deflate.serverMaxWindowBits < 15, clientMaxWindowBits: deflate.clientMaxWindowBits < 15 });
+    const response = buildAcceptResponse(request.key, {
+      protocol: protocol === '' ? undefined : protocol,
+      extensions: extensions === '' ? undefined : extensions,
+      headers: headerPairs(options.headers),
+    });
+    if (now > this.now) this.now = now;
+    this.protocol = protocol;
+    this.extensions = extensions;
+    this.deflate = deflate;
+    if (deflate !== undefined) {
+      this.receiver.decompressor = this.codec.createDecompressor({ windowBits: deflate.clientMaxWindowBits, noContextTakeover: deflate.clientNoContextTakeover });
+    }
+    this.writes.push(response);
+    this.move('accept');
+    this.lastReceivedAt = this.now;
+    this.emit({ type: 'open', protocol, extensions });
+    const pending = this.pending;
+    this.pending = undefined;
+    this.pendingBytes = 0;
+    if (pending !== undefined) {
+      for (const chunk of pending) {
+        const state = this.state; // handlers may have closed it meanwhile
+        if (state !== 'open' && state !== 'closing') break;
+        this.receiver.push(chunk);
+      }
+    }
+  }
+
+  /** Refuses the pending upgrade (or answers a plain HTTP request): writes the response, then the transport closes. */
+  reject(options: RejectOptions, now: number = this.now): void {
+    if (this.currentState !== 'deciding') {
+      throw new MisuseError('INVALID_STATE', `reject() needs a pending request (state ${this.currentState})`);
+    }
+    const status = options.status;
+    if (!Number.isInteger(status) || status < 200 || status > 599 || status === 101) {
+      throw new MisuseError('INVALID_OPTION', `status must be an integer 200-599, got ${String(status)}`);
+    }
+    if (now > this.now) this.now = now;
+    this.writes.push(buildRejectResponse(status, { headers: headerPairs(options.headers), body: options.body }));
+    this.finish('reject', 1006, '');
+  }
+
+  /**
+   * Sends a message or, with `fin: false`, a fragment of one. Strings are sent as text.
+   * Throws {@link MisuseError} unless the connection is open.
+   */
+  send(data: Uint8Array | string, options?: SendOptions, now: number = this.now): void {
+    if (this.currentState !== 'open') {
+      throw new MisuseError('INVALID_STATE', `send() needs an open connection (state ${this.currentState})`);
+    }
+    if (now > this.now) this.now = now;
+    const isString = typeof data === 'string';
+    const bytes = isString ? textEncoder.encode(data) : data;
+    const binary = options?.binary ?? !isString;
+    const fin = options?.fin ?? true;
+    const continuing = this.sendingFragmented;
+    const opcode = continuing ? OPCODE_CONTINUATION : binary ? OPCODE_BINARY : OPCODE_TEXT;
+    const deflate = this.deflateOptions;
+    let payload = bytes;
+    let rsv1 = false;
+    // Only whole messages are compressed: RSV1 would have to be decided on the first fragment.
+    if (this.deflate !== undefined && deflate !== undefined && !continuing && fin) {
+      const compress = options?.compress ?? bytes.length >= deflate.threshold;
+      if (compress) {
+        this.compressor ??= this.codec.createCompressor({
+          windowBits: this.deflate.serverMaxWindowBits,
+          noContextTakeover: this.deflate.serverNoContextTakeover,
+          level: deflate.level,
+          memLevel: deflate.memLevel,
+        });
+        payload = this.compressor.compress(bytes);
+        rsv1 = true;
+      }
+    }
+    encodeFrame(fin, rsv1, opcode, payload, this.writes);
+    this.sendingFragmented = !fin;
+  }
+
+  /** Sends a ping (payload ≤ 125 bytes). */
+  ping(data: Uint8Array | string = EMPTY, now: number = this.now): void {
+    this.sendControl(OPCODE_PING, data, now);
+  }
+
+  /** Sends an unsolicited pong (payload ≤ 125 bytes), e.g. as a one-way heartbeat. */
+  pong(data: Uint8Array | string = EMPTY, now: number = this.now): void {
+    this.sendControl(OPCODE_PONG, data, now);
+  }
+
+  /**
+   * Starts the closing handshake (RFC 6455 §7.1.2) with `code` (1000–1003, 1007–1014, 3000–4999) and a reason of at
+   * most 123 UTF-8 bytes. Does nothing once closing or closed. Before the connection is open, use `reject`.
+   */
+  close(code = 1000, reason = '', now: number = this.now): void {
+    const state = this.currentState;
+    if (state === 'closing' || state === 'closed') return;
+    if (state !== 'open') throw new MisuseError('INVALID_STATE', `close() needs an open connection (state ${state}); use reject()`);
+    const payload = encodeClosePayload(code, reason);
+    if (now > this.now) this.now = now;
+    encodeFrame(true, false, OPCODE_CLOSE, payload, this.writes);
+    this.closeSent = true;
+    this.closeSentAt = this.now;
+    this.move('close-sent');
+  }
+
+  // ---------------------------------------------------------------- receiver sink (called while parsing)
+
+  /** @internal */
+  onMessage(binary: boolean, data: Uint8Array): void {
+    if (this.currentState !== 'open') return; // RFC 6455 §7.1.2: data after our close frame is discarded
+    this.emit({ type: 'message', binary, data });
+  }
+
+  /** @internal */
+  onFragment(binary: boolean, data: Uint8Array, first: boolean, fin: boolean): void {
+    if (this.currentState !== 'open') return;
+    this.emit({ type: 'fragment', binary, data, first, fin });
+  }
+
+  /** @internal */
+  onControl(opcode: number, payload: Uint8Array): void {
+    if (opcode === OPCODE_PING) {
+      if (this.currentState === 'open') this.autoPong(payload);
+      this.emit({ type: 'ping', data: payload.slice() });
+    } else if (opcode === OPCODE_PONG) {
+      this.emit({ type: 'pong', data: payload.slice() });
+    } else {
+      this.onPeerClose(payload);
+    }
+  }
+
+  /** @internal */
+  onProtocolError(code: PeerErrorCode, closeCode: number, message: string): void {
+    this.failConnection(code, closeCode, message);
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private enter(now: number): void {
+    if (this.busy) throw new MisuseError('INVALID_STATE', 'receive(), end() and tick() must not be called from an event handler');
+    this.busy = true;
+    if (now > this.now) this.now = now;
+  }
+
+  private move(transition: Transition): void {
+    this.currentState = nextState(this.currentState, transition);
+  }
+
+  private emit(event: ConnectionEvent): void {
+    if (this.onEvent !== undefined) this.onEvent(event);
+    else this.events.push(event);
+  }
+
+  private emitError(code: PeerErrorCode, message: string, closeCode?: number, status?: number): void {
+    const event: { type: 'error'; code: PeerErrorCode; message: string; closeCode?: number; status?: number } = { type: 'error', code, message };
+    if (closeCode !== undefined) event.closeCode = closeCode;
+    if (status !== undefined) event.status = status;
+    this.emit(event);
+  }
+
+  /** Moves to `closed`, asks for the transport to close, and reports it. */
+  private finish(transition: Transition, code: number, reason: string): void {
+    if (this.currentState === 'closed') return;
+    this.move(transition);
+    this.receiver.stopped = true;
+    this.receiver.reset();
+    this.receiver.decompressor?.dispose();
+    this.receiver.decompressor = undefined;
+    this.compressor = undefined;
+    this.pending = undefined;
+    this.parser = undefined;
+    this.transportShouldClose = true;
+    this.emit({ type: 'closed', code, reason, wasClean: this.closeSent && this.closeReceived });
+  }
+
+  private receiveHead(chunk: Uint8Array): void {
+    const parser = this.parser;
+    if (parser === undefined) return;
+    const result = parser.push(chunk);
+    if (result.kind === 'incomplete') return;
+    this.parser = undefined;
+    if (result.kind === 'error') {
+      this.failHttp(result.status, result.code, result.reason, []);
+      return;
+    }
+    // Bytes after the head are frames that arrived early: keep them until the application decides.
+    if (result.consumed < chunk.length) this.keepPending(chunk.subarray(result.consumed));
+    if (this.currentState === 'handshake') this.onHead(result.head);
+  }
+
+  private onHead(head: RequestHead): void {
+    if (this.plainHttp && !hasHeader(head.rawHeaders, 'upgrade')) {
+      this.isPlainRequest = true;
+      this.move('request-complete');
+      this.emit({ type: 'http-request', request: plainRequest(head) });
+      return;
+    }
+    const result = validateUpgrade(head);
+    if (!result.ok) {
+      this.failHttp(result.status, result.code, result.reason, result.headers);
+      return;
+    }
+    const request = result.request;
+    this.request = request;
+    const options = this.deflateOptions;
+    if (options !== undefined) {
+      const agreement = negotiateDeflate(request.extensions, options);
+      if (agreement !== undefined) {
+        this.proposedDeflate = agreement.params;
+        this.proposedDeflateResponse = agreement.response;
+      }
+    }
+    this.move('request-complete');
+    this.emit({ type: 'request', request });
+  }
+
+  private keepPending(chunk: Uint8Array): void {
+    if (this.isPlainRequest) return; // no keep-alive: the response closes the connection
+    this.pendingBytes += chunk.length;
+    if (this.pendingBytes > this.limits.maxPendingBytes) {
+      this.failHttp(400, 'HANDSHAKE_PENDING_OVERFLOW', 'too many bytes before the upgrade was accepted', []);
+      return;
+    }
+    (this.pending ??= []).push(chunk);
+  }
+
+  private failHttp(status: number, code: PeerErrorCode, reason: string, headers: ReadonlyArray<readonly [string, string]>): void {
+    this.writes.push(buildRejectResponse(status, { headers, body: reason }));
+    this.emitError(code, reason, undefined, status);
+    this.finish('fail', 1006, '');
+  }
+
+  /** RFC 6455 §7.1.7 "Fail the WebSocket Connection": send a close frame with `closeCode`, then close the transport. */
+  private failConnection(code: PeerErrorCode, closeCode: number, message: string): void {
+    const state = this.currentState;
+    if (state === 'closed') return;
+    this.receiver.stopped = true;
+    if (!this.closeSent) this.writeClose(closeCode, '');
+    this.emitError(code, message, closeCode);
+    this.finish('fail', closeCode, '');
+  }
+
+  private writeClose(code: number, reason: string): void {
+    encodeFrame(true, false, OPCODE_CLOSE, encodeClosePayloadUnchecked(code, reason), this.writes);
+    this.closeSent = true;
+  }
+
+  private onPeerClose(payload: Uint8Array): void {
+    const parsed = parseClosePayload(payload);
+    if (!parsed.ok) {
+      const closeCode = parsed.code === 'INVALID_CLOSE_REASON' ? 1007 : 1002;
+      this.failConnection(parsed.code, closeCode, 'invalid close frame');
+      return;
+    }
+    this.closeReceived = true;
+    this.closeCode = parsed.code;
+    this.closeReason = parsed.reason;
+    this.emit({ type: 'peer-close', code: parsed.code, reason: parsed.reason });
+    if (this.currentState === 'closed') return;
+    if (!this.closeSent) {
+      // RFC 6455 §5.5.1: echo the status code; an empty close is answered with an empty close.
+      encodeFrame(true, false, OPCODE_CLOSE, payload.length === 0 ? EMPTY : encodeClosePayloadUnchecked(parsed.code, ''), this.writes);
+      this.closeSent = true;
+    }
+    // RFC 6455 §7.1.1: the server closes the TCP connection first.
+    this.finish('close-received', parsed.code, parsed.reason);
+  }
+
+  private autoPong(payload: Uint8Array): void {
+    // RFC 6455 §5.5.3: past the limit, answer only the most recent ping by replacing the previous pong.
+    if (this.pendingPongs >= this.limits.maxPendingPongs && this.lastPongIndex >= 0) {
+      const replacement: Uint8Array[] = [];
+      encodeFrame(true, false, OPCODE_PONG, payload.slice(), replacement);
+      if (replacement.length === 1) {
+        this.writes[this.lastPongIndex] = replacement[0] as Uint8Array;
+        return;
+      }
+    }
+    this.lastPongIndex = this.writes.length;
+    this.pendingPongs++;
+    encodeFrame(true, false, OPCODE_PONG, payload.slice(), this.writes);
+  }
+
+  private sendControl(opcode: number, data: Uint8Array | string, now: number): void {
+    if (this.currentState !== 'open') {
+      throw new MisuseError('INVALID_STATE', `ping()/pong() need an open connection (state ${this.currentState})`);
+    }
+    const bytes = typeof data === 'string' ? textEncoder.encode(data) : data;
+    if (bytes.length > 125) throw new MisuseError('CONTROL_PAYLOAD_TOO_LONG', 'control frame payloads are limited to 125 bytes');
+    if (now > this.now) this.now = now;
+    encodeFrame(true, false, opcode, bytes, this.writes);
+  }
+}
+
+function headerPairs(headers: AcceptOptions['headers']): Array<readonly [string, string]> {
+  if (headers === undefined) return [];
+  if (Symbol.iterator in Object(headers)) return Array.from(headers as Iterable<readonly [string, string]>);
+  return Object.entries(headers as Record<string, string>);
+}
+
+function hasHeader(rawHeaders: ReadonlyArray<readonly [string, string]>, name: string): boolean {
+  for (const [key] of rawHeaders) if (key.toLowerCase() === name) return true;
+  return false;
+}
+
+function plainRequest(head: RequestHead): PlainHttpRequest {
+  const headers = new Map<string, string>();
+  for (const [name, value] of head.rawHeaders) {
+    const key = name.toLowerCase();
+    const previous = headers.get(key);
+    headers.set(key, previous === undefined ? value : `${previous}, ${value}`);
+  }
+  return { method: head.method, target: head.target, httpVersion: head.httpVersion, headers, rawHeaders: head.rawHeaders };
+}
+
+/** Decodes validated UTF-8 (a convenience for callers without a faster runtime decoder). */
+export function decodeText(data: Uint8Array): string {
+  return textDecoder.decode(data);
+}

@@ -1,0 +1,334 @@
+import type { PeerErrorCode } from '../errors.ts';
+import type { Limits } from '../limits.ts';
+import type { MessageDecompressor } from '../deflate/codec.ts';
+import { Utf8Validator } from '../text/utf8.ts';
+import { unmask } from './mask.ts';
+import { MessageBuffer } from './message-buffer.ts';
+
+/** What the receiver reports to its owner (the connection). Called synchronously, in wire order. */
+export interface ReceiverSink {
+  /** A whole message (receive mode `message`). `data` belongs to the callee. */
+  onMessage(binary: boolean, data: Uint8Array): void;
+  /** Part of a message (receive mode `stream`). */
+  onFragment(binary: boolean, data: Uint8Array, first: boolean, fin: boolean): void;
+  /** A complete control frame: ping (9), pong (10) or close (8). `payload` is only valid during the call. */
+  onControl(opcode: number, payload: Uint8Array): void;
+  /** The peer broke the protocol or a limit. The receiver stops; the owner fails the connection. */
+  onProtocolError(code: PeerErrorCode, closeCode: number, message: string): void;
+}
+
+const EMPTY = new Uint8Array(0);
+const TEXT = 1;
+const BINARY = 2;
+const CLOSE = 8;
+
+/**
+ * Resumable RFC 6455 §5.2 frame decoder for the server role, with message reassembly, incremental UTF-8
+ * validation and inflation. Headers may be split anywhere; payloads are unmasked in place and delivered as
+ * views over the input whenever a message lies whole in one chunk (zero copy), copied otherwise.
+ * Every declared length is checked against the limits as soon as the header is complete, before any payload
+ * is buffered.
+ */
+export class FrameReceiver {
+  /** Set by the owner to stop decoding (after a failure or once the connection no longer reads). */
+  stopped = false;
+  /** The inflater for RSV1 messages; undefined while permessage-deflate is not in use. */
+  decompressor: MessageDecompressor | undefined = undefined;
+
+  private readonly sink: ReceiverSink;
+  private readonly limits: Limits;
+  private readonly streaming: boolean;
+
+  // Header being assembled across chunks (at most 14 bytes).
+  private readonly header = new Uint8Array(14);
+  private headerLength = 0;
+
+  // Current frame.
+  private inPayload = false;
+  private opcode = 0;
+  private fin = false;
+  private payloadLength = 0;
+  private remaining = 0;
+  private readonly maskKey = new Uint8Array(4);
+  private maskOffset = 0;
+
+  // Current data message (opcode 0 when none is in progress).
+  private messageOpcode = 0;
+  private messageCompressed = false;
+  private messageFirstPart = true;
+  private messageBytes = 0;
+  private inflatedBytes = 0;
+  private readonly message = new MessageBuffer();
+  private readonly utf8 = new Utf8Validator();
+  private readonly inflated: Uint8Array[] = [];
+
+  // Control frame payload split across chunks (at most 125 bytes).
+  private readonly control = new Uint8Array(125);
+  private controlLength = 0;
+
+  constructor(sink: ReceiverSink, limits: Limits, streaming: boolean) {
+    this.sink = sink;
+    this.limits = limits;
+    this.streaming = streaming;
+  }
+
+  /** True while a fragmented message or a frame is only partly received. */
+  get midMessage(): boolean {
+    return this.messageOpcode !== 0 || this.inPayload || this.headerLength > 0;
+  }
+
+  /** Decodes `chunk` (unmasking it in place). Stops early when `stopped` becomes true. */
+  push(chunk: Uint8Array): void {
+    const end = chunk.length;
+    let pos = 0;
+    while (pos < end && !this.stopped) {
+      if (this.inPayload) {
+        const take = Math.min(this.remaining, end - pos);
+        unmask(chunk, pos, pos + take, this.maskKey, this.maskOffset);
+        this.maskOffset = (this.maskOffset + take) & 3;
+        this.remaining -= take;
+        this.payload(chunk, pos, pos + take);
+        pos += take;
+        if (this.remaining === 0 && !this.stopped) this.frameDone();
+        continue;
+      }
+      // Fast path: the whole header is in this chunk.
+      if (this.headerLength === 0 && end - pos >= 2) {
+        const b1 = chunk[pos + 1] as number;
+        const size = headerSize(b1);
+        if (!this.checkStart(chunk[pos] as number, b1)) return;
+        if (end - pos >= size) {
+          if (!this.readHeader(chunk, pos)) return;
+          pos += size;
+          if (this.remaining === 0) this.frameDone();
+          continue;
+        }
+      }
+      // Slow path: collect the header byte by byte across chunks.
+      const before = this.headerLength;
+      this.header[this.headerLength++] = chunk[pos++] as number;
+      if (this.headerLength < 2) continue;
+      const b1 = this.header[1] as number;
+      if (before < 2 && !this.checkStart(this.header[0] as number, b1)) return;
+      if (this.headerLength < headerSize(b1)) continue;
+      this.headerLength = 0;
+      if (!this.readHeader(this.header, 0)) return;
+      if (this.remaining === 0) this.frameDone();
+    }
+  }
+
+  /** Forgets any partial frame or message (after the connection stopped reading). */
+  reset(): void {
+    this.headerLength = 0;
+    this.inPayload = false;
+    this.messageOpcode = 0;
+    this.message.clear();
+    this.inflated.length = 0;
+  }
+
+  private fail(code: PeerErrorCode, closeCode: number, message: string): false {
+    this.stopped = true;
+    this.reset();
+    this.sink.onProtocolError(code, closeCode, message);
+    return false;
+  }
+
+  /** RFC 6455 §5.2/§5.4/§5.5: checks that need only the first two bytes, so a bad frame fails at once. */
+  private checkStart(b0: number, b1: number): boolean {
+    const opcode = b0 & 0x0f;
+    if ((b0 & 0x30) !== 0) return this.fail('RSV_NOT_NEGOTIATED', 1002, 'RSV2/RSV3 set without a negotiated extension');
+    if (opcode >= 8) {
+      if (opcode > 10) return this.fail('RESERVED_OPCODE', 1002, `reserved control opcode ${opcode}`);
+      if ((b0 & 0x80) === 0) return this.fail('CONTROL_FRAME_FRAGMENTED', 1002, 'fragmented control frame');
+      if ((b1 & 0x7f) > 125) return this.fail('CONTROL_FRAME_TOO_LONG', 1002, 'control frame payload over 125 bytes');
+      if ((b0 & 0x40) !== 0) return this.fail('RSV_NOT_NEGOTIATED', 1002, 'RSV1 set on a control frame');
+    } else if (opcode === 0) {
+      if (this.messageOpcode === 0) return this.fail('UNEXPECTED_CONTINUATION', 1002, 'continuation frame without a message to continue');
+      // RFC 7692 §6.1: RSV1 marks the first frame of a compressed message only.
+      if ((b0 & 0x40) !== 0) return this.fail('RSV_NOT_NEGOTIATED', 1002, 'RSV1 set on a continuation frame');
+    } else {
+      if (opcode > 2) return this.fail('RESERVED_OPCODE', 1002, `reserved data opcode ${opcode}`);
+      if (this.messageOpcode !== 0) return this.fail('EXPECTED_CONTINUATION', 1002, 'new data frame inside a fragmented message');
+      if ((b0 & 0x40) !== 0 && this.decompressor === undefined) {
+        return this.fail('RSV_NOT_NEGOTIATED', 1002, 'RSV1 set without permessage-deflate');
+      }
+    }
+    // RFC 6455 §5.1: a server must fail the connection on an unmasked client frame.
+    if ((b1 & 0x80) === 0) return this.fail('UNMASKED_FRAME', 1002, 'client frame not masked');
+    return true;
+  }
+
+  /** Reads the (already started and checked) header at `buf[at]`, checks its length against the limits. */
+  private readHeader(buf: Uint8Array, at: number): boolean {
+    const b0 = buf[at] as number;
+    const len7 = (buf[at + 1] as number) & 0x7f;
+    let length = len7;
+    let p = at + 2;
+    if (len7 === 126) {
+      length = ((buf[p] as number) << 8) | (buf[p + 1] as number);
+      p += 2;
+    } else if (len7 === 127) {
+      const high = (((buf[p] as number) << 24) | ((buf[p + 1] as number) << 16) | ((buf[p + 2] as number) << 8) | (buf[p + 3] as number)) >>> 0;
+      const low = (((buf[p + 4] as number) << 24) | ((buf[p + 5] as number) << 16) | ((buf[p + 6] as number) << 8) | (buf[p + 7] as number)) >>> 0;
+      if (high >= 0x80000000) return this.fail('LENGTH_MSB_SET', 1002, '64-bit payload length with the most significant bit set');
+      length = high * 4294967296 + low;
+      p += 8;
+    }
+    this.maskKey[0] = buf[p] as number;
+    this.maskKey[1] = buf[p + 1] as number;
+    this.maskKey[2] = buf[p + 2] as number;
+    this.maskKey[3] = buf[p + 3] as number;
+    const opcode = b0 & 0x0f;
+    if (length > this.limits.maxFrameSize) {
+      return this.fail('FRAME_TOO_LARGE', 1009, `frame of ${length} bytes exceeds maxFrameSize ${this.limits.maxFrameSize}`);
+    }
+    if (opcode < 8) {
+      const first = opcode !== 0;
+      // Byte accounting: every frame after the first costs its payload plus a fixed overhead.
+      const charge = first ? length : this.messageBytes + length + this.limits.fragmentOverheadBytes;
+      if (charge > this.limits.maxMessageSize) {
+        return this.fail('MESSAGE_TOO_LARGE', 1009, `message exceeds maxMessageSize ${this.limits.maxMessageSize}`);
+      }
+      this.messageBytes = charge;
+      if (first) {
+        this.messageOpcode = opcode;
+        this.messageCompressed = (b0 & 0x40) !== 0;
+        this.messageFirstPart = true;
+        this.inflatedBytes = 0;
+        this.utf8.reset();
+      }
+    }
+    this.opcode = opcode;
+    this.fin = (b0 & 0x80) !== 0;
+    this.payloadLength = length;
+    this.remaining = length;
+    this.maskOffset = 0;
+    this.controlLength = 0;
+    this.inPayload = length > 0;
+    return true;
+  }
+
+  /** Unmasked payload bytes `buf[start, end)` of the current frame. */
+  private payload(buf: Uint8Array, start: number, end: number): void {
+    if (this.opcode >= 8) {
+      this.control.set(buf.subarray(start, end), this.controlLength);
+      this.controlLength += end - start;
+      return;
+    }
+    const last = this.fin && this.remaining === 0;
+    if (this.messageCompressed) {
+      this.inflate(buf.subarray(start, end), last);
+      return;
+    }
+    if (this.messageOpcode === TEXT) {
+      const bad = this.utf8.push(buf, start, end);
+      if (bad >= 0) {
+        this.fail('INVALID_UTF8', 1007, 'invalid UTF-8 in a text message');
+        return;
+      }
+    }
+    if (this.streaming) {
+      this.deliverPart(buf.subarray(start, end), last);
+    } else if (last && this.messageOpcode !== 0 && this.message.size === 0 && end - start === this.payloadLength && this.opcodeIsFirst()) {
+      // Zero copy: a single-frame message lying whole in this chunk.
+      this.finishMessage(buf.subarray(start, end));
+    } else {
+      if (this.message.size === 0) this.message.reserve(this.fin ? this.remaining + (end - start) : end - start);
+      this.message.append(buf, start, end);
+    }
+  }
+
+  private opcodeIsFirst(): boolean {
+    return this.opcode !== 0;
+  }
+
+  private inflate(data: Uint8Array, last: boolean): void {
+    const decompressor = this.decompressor as MessageDecompressor;
+    const out = this.inflated;
+    const budget = this.limits.maxMessageSize - this.inflatedBytes;
+    const status = decompressor.push(data, last, budget, out);
+    if (status === 'too-big') {
+      out.length = 0;
+      this.fail('MESSAGE_TOO_LARGE', 1009, `inflated message exceeds maxMessageSize ${this.limits.maxMessageSize}`);
+      return;
+    }
+    if (status === 'corrupt') {
+      out.length = 0;
+      this.fail('DEFLATE_ERROR', 1007, 'invalid compressed data');
+      return;
+    }
+    const text = this.messageOpcode === TEXT;
+    for (let i = 0; i < out.length; i++) {
+      const part = out[i] as Uint8Array;
+      this.inflatedBytes += part.length;
+      if (text && this.utf8.push(part, 0, part.length) >= 0) {
+        out.length = 0;
+        this.fail('INVALID_UTF8', 1007, 'invalid UTF-8 in a compressed text message');
+        return;
+      }
+      if (this.streaming) this.deliverPart(part, false);
+      else this.message.append(part, 0, part.length);
+    }
+    out.length = 0;
+    if (last && this.streaming) this.deliverPart(EMPTY, true);
+  }
+
+  private deliverPart(data: Uint8Array, last: boolean): void {
+    if (last && this.messageOpcode === TEXT && this.utf8.incomplete) {
+      this.fail('INVALID_UTF8', 1007, 'text message ends inside a UTF-8 sequence');
+      return;
+    }
+    const first = this.messageFirstPart;
+    this.messageFirstPart = false;
+    const binary = this.messageOpcode === BINARY;
+    if (last) this.endMessage();
+    this.sink.onFragment(binary, data, first, last);
+  }
+
+  private finishMessage(data: Uint8Array): void {
+    if (this.messageOpcode === TEXT && this.utf8.incomplete) {
+      this.fail('INVALID_UTF8', 1007, 'text message ends inside a UTF-8 sequence');
+      return;
+    }
+    const binary = this.messageOpcode === BINARY;
+    this.endMessage();
+    this.sink.onMessage(binary, data);
+  }
+
+  private endMessage(): void {
+    this.messageOpcode = 0;
+    this.messageBytes = 0;
+  }
+
+  /** The current frame's payload is complete. */
+  private frameDone(): void {
+    this.inPayload = false;
+    const opcode = this.opcode;
+    if (opcode >= 8) {
+      const payload = this.controlLength === 0 ? EMPTY : this.control.subarray(0, this.controlLength);
+      this.sink.onControl(opcode, payload);
+      if (opcode === CLOSE) this.stopped = true;
+      return;
+    }
+    if (!this.fin) return;
+    if (this.messageCompressed) {
+      // An empty final frame still has to flush the inflater (it carries the sync-flush tail).
+      if (this.payloadLength === 0) this.inflate(EMPTY, true);
+      if (this.stopped) return;
+      if (!this.streaming) this.finishMessage(this.message.take());
+      return;
+    }
+    if (this.streaming) {
+      if (this.payloadLength === 0) this.deliverPart(EMPTY, true);
+      return;
+    }
+    // Zero-length final frame, or the payload was reassembled.
+    if (this.messageOpcode !== 0) this.finishMessage(this.message.size === 0 ? EMPTY : this.message.take());
+  }
+}
+
+/** Header size in bytes given the second header byte (RFC 6455 §5.2). */
+function headerSize(b1: number): number {
+  const len7 = b1 & 0x7f;
+  return 2 + (len7 === 126 ? 2 : len7 === 127 ? 8 : 0) + ((b1 & 0x80) !== 0 ? 4 : 0);
+}

@@ -1,0 +1,152 @@
+// Builders of the two responses the server writes during the opening handshake: 101 (RFC 6455 §4.2.2) and a refusal.
+// Header names and values come from the application, so they are validated here: a bad one throws MisuseError rather
+// than letting CR/LF split the response (RFC 9110 §5.5).
+import { MisuseError } from '../errors.ts';
+import { computeAcceptKey } from './accept-key.ts';
+import { isFieldValue, isToken, writeLatin1 } from './chars.ts';
+import { reasonPhrase } from './status-text.ts';
+
+/** Extra response headers: pairs in order, or a record (own enumerable string keys). */
+export type HeaderInput = Iterable<readonly [string, string]> | Readonly<Record<string, string>>;
+
+/** Headers the 101 response owns; the application may not set them (use `protocol`/`extensions` for the last two). */
+const ACCEPT_OWNED: ReadonlySet<string> = new Set([
+  'upgrade',
+  'connection',
+  'sec-websocket-accept',
+  'sec-websocket-protocol',
+  'sec-websocket-extensions',
+  'content-length', // RFC 9110 §8.6: never in a 1xx response
+  'transfer-encoding', // RFC 9112 §6.1: never in a 1xx response
+]);
+
+/** Headers a refusal owns: it always closes, and its framing is computed here. */
+const REJECT_OWNED: ReadonlySet<string> = new Set(['connection', 'content-length', 'transfer-encoding']);
+
+const encoder = new TextEncoder();
+
+/** Checks and lists application headers; throws MisuseError('INVALID_OPTION') on a bad name, value or owned name. */
+function checkedHeaders(input: HeaderInput | undefined, owned: ReadonlySet<string>): Array<readonly [string, string]> {
+  if (input === undefined) return [];
+  const pairs: Iterable<readonly [string, string]> =
+    typeof (input as Iterable<unknown>)[Symbol.iterator] === 'function'
+      ? (input as Iterable<readonly [string, string]>)
+      : Object.entries(input as Record<string, string>);
+  const out: Array<readonly [string, string]> = [];
+  for (const pair of pairs) {
+    const name: unknown = pair[0];
+    const value: unknown = pair[1];
+    if (typeof name !== 'string' || !isToken(name)) {
+      throw new MisuseError('INVALID_OPTION', `header name ${JSON.stringify(String(name))} is not an HTTP token`);
+    }
+    if (typeof value !== 'string' || !isFieldValue(value)) {
+      throw new MisuseError('INVALID_OPTION', `value of header ${name} must be a string without CR, LF, NUL, controls or characters above U+00FF`);
+    }
+    if (owned.has(name.toLowerCase())) {
+      throw new MisuseError('INVALID_OPTION', `header ${name} is set by the handshake and may not be overridden`);
+    }
+    out.push([name, value]);
+  }
+  return out;
+}
+
+function trimOws(s: string): string {
+  let start = 0;
+  let end = s.length;
+  while (start < end && (s.charCodeAt(start) === 0x20 || s.charCodeAt(start) === 0x09)) start++;
+  while (end > start && (s.charCodeAt(end - 1) === 0x20 || s.charCodeAt(end - 1) === 0x09)) end--;
+  return s.slice(start, end);
+}
+
+/** Options of {@link buildAcceptResponse}. */
+export interface AcceptResponseOptions {
+  /** The selected subprotocol (a token, one the client offered); empty or absent: no `Sec-WebSocket-Protocol`. */
+  protocol?: string;
+  /** The accepted extensions, formatted (e.g. `permessage-deflate; server_no_context_takeover`); empty: none. */
+  extensions?: string;
+  /** Extra headers, written last. */
+  headers?: HeaderInput;
+}
+
+/**
+ * The `101 Switching Protocols` response (RFC 6455 §4.2.2 item 5) for a validated `Sec-WebSocket-Key`.
+ * Throws MisuseError('INVALID_OPTION') if `protocol` is not a token, `extensions` is not a valid field value, or an
+ * extra header is invalid or one the handshake owns (Upgrade, Connection, Sec-WebSocket-*, Content-Length,
+ * Transfer-Encoding).
+ */
+export function buildAcceptResponse(key: string, options: AcceptResponseOptions = {}): Uint8Array {
+  const { protocol, extensions } = options;
+  if (protocol !== undefined && protocol !== '' && !isToken(protocol)) {
+    throw new MisuseError('INVALID_OPTION', 'protocol must be an HTTP token (RFC 6455 §4.1)');
+  }
+  if (extensions !== undefined && !isFieldValue(extensions)) {
+    throw new MisuseError('INVALID_OPTION', 'extensions must be a header value without CR, LF or controls');
+  }
+  const extra = checkedHeaders(options.headers, ACCEPT_OWNED);
+  let head =
+    'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ' +
+    computeAcceptKey(key) +
+    '\r\n';
+  if (protocol) head += 'Sec-WebSocket-Protocol: ' + protocol + '\r\n';
+  const trimmedExtensions = extensions === undefined ? '' : trimOws(extensions);
+  if (trimmedExtensions !== '') head += 'Sec-WebSocket-Extensions: ' + trimmedExtensions + '\r\n';
+  for (const [name, value] of extra) head += name + ': ' + trimOws(value) + '\r\n';
+  head += '\r\n';
+  const out = new Uint8Array(head.length);
+  writeLatin1(out, 0, head);
+  return out;
+}
+
+/** Options of {@link buildRejectResponse}. */
+export interface RejectResponseOptions {
+  /** Extra headers (not Connection, Content-Length or Transfer-Encoding). `Upgrade` makes `Connection: Upgrade, close`. */
+  headers?: HeaderInput;
+  /** The body; a string is sent as UTF-8 with `Content-Type: text/plain; charset=utf-8` unless a Content-Type is given. */
+  body?: string | Uint8Array;
+  /** The status line's reason phrase, instead of the standard one; also the default body. */
+  reason?: string;
+}
+
+/**
+ * A complete refusal: status line, `Connection: close`, `Content-Type` (string bodies), `Content-Length`, the extra
+ * headers, then the body (default: the reason phrase as text). The transport is to be closed after it.
+ * `status` must be an integer 200–599 (a 2xx answers a plain HTTP request). 204 and 304 carry no body and no
+ * Content-Length (RFC 9110 §6.4.1); passing a body with them is a misuse.
+ * Throws MisuseError('INVALID_OPTION') on a bad status, reason, header, or an owned header.
+ */
+export function buildRejectResponse(status: number, options: RejectResponseOptions = {}): Uint8Array {
+  if (!Number.isInteger(status) || status < 200 || status > 599) {
+    throw new MisuseError('INVALID_OPTION', `reject status must be an integer 200–599, got ${String(status)}`);
+  }
+  const reason = options.reason ?? reasonPhrase(status);
+  if (typeof reason !== 'string' || !isFieldValue(reason)) {
+    throw new MisuseError('INVALID_OPTION', 'reason must be a string without CR, LF or controls');
+  }
+  const extra = checkedHeaders(options.headers, REJECT_OWNED);
+  const bodyless = status === 204 || status === 304;
+  if (bodyless && options.body !== undefined && options.body.length > 0) {
+    throw new MisuseError('INVALID_OPTION', `a ${status} response has no body`);
+  }
+  let hasUpgrade = false;
+  let hasContentType = false;
+  for (const [name] of extra) {
+    const lower = name.toLowerCase();
+    if (lower === 'upgrade') hasUpgrade = true;
+    else if (lower === 'content-type') hasContentType = true;
+  }
+  const rawBody = bodyless ? undefined : (options.body ?? reason);
+  const body = rawBody === undefined ? new Uint8Array(0) : typeof rawBody === 'string' ? encoder.encode(rawBody) : rawBody;
+
+  // RFC 9110 §7.8: a sender of Upgrade must also list "Upgrade" in Connection.
+  let head = 'HTTP/1.1 ' + status + ' ' + reason + '\r\nConnection: ' + (hasUpgrade ? 'Upgrade, close' : 'close') + '\r\n';
+  if (!bodyless) {
+    if (typeof rawBody === 'string' && !hasContentType) head += 'Content-Type: text/plain; charset=utf-8\r\n';
+    head += 'Content-Length: ' + body.length + '\r\n';
+  }
+  for (const [name, value] of extra) head += name + ': ' + trimOws(value) + '\r\n';
+  head += '\r\n';
+  const out = new Uint8Array(head.length + body.length);
+  writeLatin1(out, 0, head);
+  out.set(body, head.length);
+  return out;
+}
