@@ -303,7 +303,7 @@ export class ServerConnection implements ReceiverSink {
         ? ''
         : deflate === this.proposedDeflate
           ? this.proposedDeflateResponse
-          : formatDeflateResponse(deflate, { serverMaxWindowBits: deflate.serverMaxWindowBits < 15, clientMaxWindowBits: deflate.clientMaxWindowBits < 15 });
+          : formatDeflateResponse(deflate, offeredWindowParams(request, deflate));
     const response = buildAcceptResponse(request.key, {
       protocol: protocol === '' ? undefined : protocol,
       extensions: extensions === '' ? undefined : extensions,
@@ -595,6 +595,23 @@ export class ServerConnection implements ReceiverSink {
     if (now > this.now) this.now = now;
     encodeFrame(true, false, opcode, bytes, this.writes);
   }
+}
+
+/**
+ * Which window-bits parameters an application-chosen response may state: RFC 7692 §7.1.2 lets the response carry
+ * `client_max_window_bits` only if the client offered it, and we state `server_max_window_bits` only when asked.
+ */
+function offeredWindowParams(request: HandshakeRequest, deflate: DeflateParams): { serverMaxWindowBits: boolean; clientMaxWindowBits: boolean } {
+  let server = false;
+  let client = false;
+  for (const offer of request.extensions) {
+    if (offer.name !== 'permessage-deflate') continue;
+    for (const [name] of offer.params) {
+      if (name === 'server_max_window_bits') server = true;
+      else if (name === 'client_max_window_bits') client = true;
+    }
+  }
+  return { serverMaxWindowBits: server, clientMaxWindowBits: client && deflate.clientMaxWindowBits < 15 };
 }
 
 function headerPairs(headers: AcceptOptions['headers']): Array<readonly [string, string]> {

@@ -4,9 +4,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { projectPath } from '../scripts/project-path.ts';
 
-const coreDir = fileURLToPath(new URL('.', import.meta.url));
+const coreDir = projectPath('core');
 const FORBIDDEN: Array<[RegExp, string]> = [
   [/\bDeno\s*\./, 'Deno global'],
   [/\bBun\s*\./, 'Bun global'],

@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const root = resolve(new URL('..', import.meta.url).pathname);
 const args = process.argv.slice(2);
@@ -38,10 +39,11 @@ mkdirSync(build, { recursive: true });
 // One entry that imports every test file into uvu's queue, one group per file, then runs them all.
 const entry = join(build, 'test-entry.ts');
 const lines = [
-  "import { exec } from 'uvu';",
+  // uvu must see UVU_DEFER when it first loads, so it is imported only after the globals are set.
   'const g = globalThis as unknown as { UVU_DEFER: number; UVU_QUEUE: unknown[][]; UVU_INDEX: number };',
   'g.UVU_DEFER = 1;',
   'g.UVU_QUEUE = [];',
+  "const { exec } = await import('uvu');",
   'let failedImports = 0;',
   'async function load(index: number, name: string, importer: () => Promise<unknown>) {',
   '  g.UVU_QUEUE.push([name]);',
@@ -56,10 +58,12 @@ const lines = [
   'if (failedImports) console.log(`\\n  Import failures: ${failedImports}`);',
 ];
 writeFileSync(entry, lines.join('\n') + '\n');
+writeFileSync(join(build, 'uvu-defer.mjs'), 'globalThis.UVU_DEFER = 1;\n');
 
 function commandFor(runtime) {
   const bin = (name) => join(root, 'node_modules', '.bin', name);
-  if (runtime === 'node') return [process.execPath, [join(build, 'test-node.mjs')]];
+  // The bundle hoists `import 'uvu'` above everything, so UVU_DEFER is set by a preloaded module.
+  if (runtime === 'node') return [process.execPath, ['--import', pathToFileURL(join(build, 'uvu-defer.mjs')).href, join(build, 'test-node.mjs')]];
   if (runtime === 'bun') return [bin('bun'), [entry]];
   if (runtime === 'deno') return [bin('deno'), ['run', '-A', '--quiet', entry]];
   throw new Error(`unknown runtime ${runtime}`);
@@ -107,12 +111,14 @@ for (const runtime of runtimes) {
   }
   const [cmd, argv] = commandFor(runtime);
   const { code, out } = await run(cmd, argv, runtime);
-  const total = Number(/Total:\s+(\d+)/.exec(out)?.[1] ?? NaN);
-  const ok = Number(/Passed:\s+(\d+)/.exec(out)?.[1] ?? NaN);
+  const last = (pattern) => [...out.matchAll(pattern)].at(-1)?.[1];
+  const total = Number(last(/Total:\s+(\d+)/g) ?? NaN);
+  const ok = Number(last(/Passed:\s+(\d+)/g) ?? NaN);
+  const summaries = [...out.matchAll(/Total:\s+\d+/g)].length;
   const imports = Number(/Import failures:\s+(\d+)/.exec(out)?.[1] ?? 0);
-  if (Number.isNaN(total) || Number.isNaN(ok)) {
+  if (Number.isNaN(total) || Number.isNaN(ok) || summaries !== 1) {
     failed += 1;
-    rows.push(`${runtime}: no summary (exit ${code})`);
+    rows.push(`${runtime}: ${summaries > 1 ? 'several summaries (a test ran outside the queue)' : 'no summary'} (exit ${code})`);
     continue;
   }
   // A crash or an exit code without failing tests still counts as a failure.

@@ -262,6 +262,19 @@ test('context takeover is really used; no context takeover really resets', () =>
   assert.is(inflateOne(d, c2.compress(m)).status, 'corrupt');
 });
 
+test('no context takeover: every message compresses exactly as with a brand-new stream (reset is complete)', () => {
+  const ms = [jsonLike(3000, 81), jsonLike(3000, 81), randomBytes(2000, 82), jsonLike(40_000, 83), jsonLike(3000, 81)];
+  for (const bits of [8, 12, 15]) {
+    for (const memLevel of [1, 8]) {
+      const shared = pakoCodec.createCompressor({ windowBits: bits, noContextTakeover: true, level: 6, memLevel });
+      for (const [i, m] of ms.entries()) {
+        const fresh = pakoCodec.createCompressor({ windowBits: bits, noContextTakeover: false, level: 6, memLevel });
+        assert.equal(shared.compress(m), fresh.compress(m), `bits ${bits} memLevel ${memLevel} msg ${i}`);
+      }
+    }
+  }
+});
+
 test('compressor dispose: a fresh stream stays decodable by a context-keeping peer', () => {
   const c = pakoCodec.createCompressor({ windowBits: 12, noContextTakeover: false, level: 1, memLevel: 8 });
   const d = pakoCodec.createDecompressor({ windowBits: 12, noContextTakeover: false });

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { MisuseError } from '../errors.ts';
 import { RequestHeadParser } from './request-parser.ts';
 import type { HeadParseResult } from './request-parser.ts';
+import { validateUpgrade } from './handshake.ts';
 
 const LIMITS = { maxHeaderBytes: 16 * 1024, maxHeaderCount: 64 };
 const bytes = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
@@ -284,6 +285,17 @@ limits('header count: maxHeaderCount fields accepted, one more is 431 at that li
   expectError('GET / HTTP/1.1\r\nA: 1\r\n\r\n', 431, 'HTTP_HEADERS_TOO_LARGE', { maxHeaderBytes: 1000, maxHeaderCount: 0 });
 });
 
+limits('huge chunks: 431 without an LF; a head followed by a megabyte of frames completes', () => {
+  const junk = new Uint8Array(1 << 20).fill(0x61);
+  const r = new RequestHeadParser(LIMITS).push(junk);
+  assert.is(r.kind === 'error' && r.status, 431);
+  const input = new Uint8Array(REQUEST.length + junk.length);
+  input.set(bytes(REQUEST));
+  input.set(junk, REQUEST.length);
+  const done = new RequestHeadParser(LIMITS).push(input);
+  assert.is(done.kind === 'complete' && done.consumed, REQUEST.length);
+});
+
 limits('maxHeaderBytes 0 refuses the first byte', () => {
   const r = new RequestHeadParser({ maxHeaderBytes: 0, maxHeaderCount: 0 }).push(bytes('G'));
   assert.is(r.kind === 'error' && r.status, 431);
@@ -304,6 +316,42 @@ limits('a large head split into many chunks, with long lines crossing chunk boun
   }
 });
 
+const fuzz = suite('fuzz');
+
+fuzz('mutated requests: never throw, same result at random cuts and byte by byte, validation never throws', () => {
+  let seed = 0x2545f491;
+  const rand = (n: number) => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) % n;
+  };
+  const interesting = [0x0d, 0x0a, 0x20, 0x09, 0x3a, 0x00, 0x2c, 0x3b, 0x3d, 0x22, 0x5c, 0x7f, 0x80, 0xff, 0x41, 0x2f];
+  const base = bytes(REQUEST + 'rest');
+  const kinds = new Set<string>();
+  for (let iter = 0; iter < 400; iter++) {
+    const input = Uint8Array.from(base);
+    const edits = 1 + rand(3);
+    for (let e = 0; e < edits; e++) {
+      input[rand(input.length)] = rand(2) === 0 ? interesting[rand(interesting.length)]! : rand(256);
+    }
+    const lim = { maxHeaderBytes: 150 + rand(300), maxHeaderCount: 3 + rand(8) };
+    const whole = run(input, [], lim);
+    const { outcome } = runBytewise(input, lim);
+    const strip = (o: Outcome) => (o.kind === 'error' ? { ...o, at: 0 } : o);
+    assert.equal(strip(outcome), strip(whole), `iteration ${iter} byte by byte`);
+    for (let c = 0; c < 4; c++) {
+      const cuts = [rand(input.length + 1), rand(input.length + 1), rand(input.length + 1)].sort((a, b) => a - b);
+      assert.equal(strip(run(input, cuts, lim)), strip(whole), `iteration ${iter} cuts ${cuts}`);
+    }
+    kinds.add(whole.kind === 'error' ? String(whole.status) : whole.kind);
+    if (whole.kind === 'complete') validateUpgrade(whole.head as Parameters<typeof validateUpgrade>[0]);
+  }
+  // The mutations reach the interesting outcomes.
+  for (const k of ['complete', '400', '431']) assert.ok(kinds.has(k), `outcome ${k} reached: ${[...kinds]}`);
+});
+
 basics.run();
 errors.run();
 limits.run();
+fuzz.run();

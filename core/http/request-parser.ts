@@ -15,6 +15,7 @@
 import type { PeerErrorCode } from '../errors.ts';
 import { MisuseError } from '../errors.ts';
 import { asciiString, isFieldValueByte, isTokenChar, latin1String } from './chars.ts';
+import { knownHeaderName } from './known-names.ts';
 
 /** A syntactically valid request head; semantics (method, headers) are checked by `validateUpgrade`. */
 export interface RequestHead {
@@ -81,10 +82,12 @@ export class RequestHeadParser {
     const length = chunk.length;
     // Index in this chunk of the first byte that would take the head past maxHeaderBytes.
     const limitIndex = this.#maxHeaderBytes - this.#seen;
+    // Never scan past the limit: a huge chunk without LF costs at most maxHeaderBytes, not its length.
+    const window = length > limitIndex ? chunk.subarray(0, Math.max(0, limitIndex)) : chunk;
     let start = 0;
     for (;;) {
-      const lf = chunk.indexOf(LF, start);
-      if (lf === -1 || lf >= limitIndex) {
+      const lf = window.indexOf(LF, start);
+      if (lf === -1) {
         if (length > limitIndex) {
           return this.#fail(431, 'HTTP_HEADERS_TOO_LARGE', 'request head larger than maxHeaderBytes');
         }
@@ -209,7 +212,7 @@ export class RequestHeadParser {
     }
     // obs-text (0x80–0xFF) becomes the Latin-1 character of the same number, never a UTF-8 interpretation.
     const value = high < 0x80 ? asciiString(bytes, valueStart, valueEnd) : latin1String(bytes, valueStart, valueEnd);
-    this.#headers.push([asciiString(bytes, start, nameEnd), value]);
+    this.#headers.push([knownHeaderName(bytes, start, nameEnd) ?? asciiString(bytes, start, nameEnd), value]);
     return undefined;
   }
 

@@ -3,7 +3,7 @@
 // than letting CR/LF split the response (RFC 9110 §5.5).
 import { MisuseError } from '../errors.ts';
 import { computeAcceptKey } from './accept-key.ts';
-import { isFieldValue, isToken, writeLatin1 } from './chars.ts';
+import { FIELD_ASCII, FIELD_INVALID, fieldValueKind, isToken, writeLatin1 } from './chars.ts';
 import { reasonPhrase } from './status-text.ts';
 
 /** Extra response headers: pairs in order, or a record (own enumerable string keys). */
@@ -25,21 +25,32 @@ const REJECT_OWNED: ReadonlySet<string> = new Set(['connection', 'content-length
 
 const encoder = new TextEncoder();
 
+/** Application headers after checking, and whether they are all ASCII. */
+interface CheckedHeaders {
+  pairs: Array<readonly [string, string]>;
+  ascii: boolean;
+}
+
+const NO_HEADERS: CheckedHeaders = Object.freeze({ pairs: [], ascii: true }) as CheckedHeaders;
+
 /** Checks and lists application headers; throws MisuseError('INVALID_OPTION') on a bad name, value or owned name. */
-function checkedHeaders(input: HeaderInput | undefined, owned: ReadonlySet<string>): Array<readonly [string, string]> {
-  if (input === undefined) return [];
+function checkedHeaders(input: HeaderInput | undefined, owned: ReadonlySet<string>): CheckedHeaders {
+  if (input === undefined) return NO_HEADERS;
   const pairs: Iterable<readonly [string, string]> =
     typeof (input as Iterable<unknown>)[Symbol.iterator] === 'function'
       ? (input as Iterable<readonly [string, string]>)
       : Object.entries(input as Record<string, string>);
   const out: Array<readonly [string, string]> = [];
+  let ascii = true;
   for (const pair of pairs) {
     const name: unknown = pair[0];
     const value: unknown = pair[1];
     if (typeof name !== 'string' || !isToken(name)) {
       throw new MisuseError('INVALID_OPTION', `header name ${JSON.stringify(String(name))} is not an HTTP token`);
     }
-    if (typeof value !== 'string' || !isFieldValue(value)) {
+    const kind = typeof value === 'string' ? fieldValueKind(value) : FIELD_INVALID;
+    if (kind !== FIELD_ASCII) ascii = false;
+    if (typeof value !== 'string' || kind === FIELD_INVALID) {
       throw new MisuseError('INVALID_OPTION', `value of header ${name} must be a string without CR, LF, NUL, controls or characters above U+00FF`);
     }
     if (owned.has(name.toLowerCase())) {
@@ -47,6 +58,15 @@ function checkedHeaders(input: HeaderInput | undefined, owned: ReadonlySet<strin
     }
     out.push([name, value]);
   }
+  return { pairs: out, ascii };
+}
+
+/** The head as bytes: the native UTF-8 encoder when it is ASCII (the same bytes, and fastest), else Latin-1. */
+function headBytes(head: string, ascii: boolean, bodyLength: number): Uint8Array {
+  if (ascii && bodyLength === 0) return encoder.encode(head);
+  const out = new Uint8Array(head.length + bodyLength);
+  if (ascii) encoder.encodeInto(head, out);
+  else writeLatin1(out, 0, head);
   return out;
 }
 
@@ -79,7 +99,8 @@ export function buildAcceptResponse(key: string, options: AcceptResponseOptions 
   if (protocol !== undefined && protocol !== '' && !isToken(protocol)) {
     throw new MisuseError('INVALID_OPTION', 'protocol must be an HTTP token (RFC 6455 §4.1)');
   }
-  if (extensions !== undefined && !isFieldValue(extensions)) {
+  const extensionsKind = extensions === undefined ? FIELD_ASCII : fieldValueKind(extensions);
+  if (extensionsKind === FIELD_INVALID) {
     throw new MisuseError('INVALID_OPTION', 'extensions must be a header value without CR, LF or controls');
   }
   const extra = checkedHeaders(options.headers, ACCEPT_OWNED);
@@ -90,11 +111,9 @@ export function buildAcceptResponse(key: string, options: AcceptResponseOptions 
   if (protocol) head += 'Sec-WebSocket-Protocol: ' + protocol + '\r\n';
   const trimmedExtensions = extensions === undefined ? '' : trimOws(extensions);
   if (trimmedExtensions !== '') head += 'Sec-WebSocket-Extensions: ' + trimmedExtensions + '\r\n';
-  for (const [name, value] of extra) head += name + ': ' + trimOws(value) + '\r\n';
+  for (const [name, value] of extra.pairs) head += name + ': ' + trimOws(value) + '\r\n';
   head += '\r\n';
-  const out = new Uint8Array(head.length);
-  writeLatin1(out, 0, head);
-  return out;
+  return headBytes(head, extra.ascii && extensionsKind === FIELD_ASCII, 0);
 }
 
 /** Options of {@link buildRejectResponse}. */
@@ -119,7 +138,8 @@ export function buildRejectResponse(status: number, options: RejectResponseOptio
     throw new MisuseError('INVALID_OPTION', `reject status must be an integer 200–599, got ${String(status)}`);
   }
   const reason = options.reason ?? reasonPhrase(status);
-  if (typeof reason !== 'string' || !isFieldValue(reason)) {
+  const reasonKind = typeof reason === 'string' ? fieldValueKind(reason) : FIELD_INVALID;
+  if (reasonKind === FIELD_INVALID) {
     throw new MisuseError('INVALID_OPTION', 'reason must be a string without CR, LF or controls');
   }
   const extra = checkedHeaders(options.headers, REJECT_OWNED);
@@ -129,7 +149,7 @@ export function buildRejectResponse(status: number, options: RejectResponseOptio
   }
   let hasUpgrade = false;
   let hasContentType = false;
-  for (const [name] of extra) {
+  for (const [name] of extra.pairs) {
     const lower = name.toLowerCase();
     if (lower === 'upgrade') hasUpgrade = true;
     else if (lower === 'content-type') hasContentType = true;
@@ -143,10 +163,9 @@ export function buildRejectResponse(status: number, options: RejectResponseOptio
     if (typeof rawBody === 'string' && !hasContentType) head += 'Content-Type: text/plain; charset=utf-8\r\n';
     head += 'Content-Length: ' + body.length + '\r\n';
   }
-  for (const [name, value] of extra) head += name + ': ' + trimOws(value) + '\r\n';
+  for (const [name, value] of extra.pairs) head += name + ': ' + trimOws(value) + '\r\n';
   head += '\r\n';
-  const out = new Uint8Array(head.length + body.length);
-  writeLatin1(out, 0, head);
+  const out = headBytes(head, extra.ascii && reasonKind === FIELD_ASCII, body.length);
   out.set(body, head.length);
   return out;
 }

@@ -7,7 +7,7 @@
  * fragmented text message as early as RFC 6455 §8.1 asks and what the WHATWG decoder does.
  *
  * Speed: complete sequences inside a chunk are checked by straight-line code, with an ASCII fast path that
- * tests 8 aligned bytes per step; only a sequence cut by a chunk boundary goes through the small DFA below,
+ * tests 16 aligned bytes per step; only a sequence cut by a chunk boundary goes through the small DFA below,
  * whose state is what the validator carries between chunks.
  */
 
@@ -90,8 +90,11 @@ function buildTransitions(): Uint8Array {
   return table;
 }
 
-/** Chunks shorter than this skip the word-wise ASCII scan (creating its view costs ~100 byte steps). */
-const WORD_SCAN_MIN_BYTES = 64;
+/**
+ * Chunks shorter than this skip the word-wise ASCII scan, because creating its Int32Array view costs about
+ * as much as checking ~100 bytes 4 at a time (measured on Node 20).
+ */
+const WORD_SCAN_MIN_BYTES = 128;
 
 /**
  * Validates a byte stream (one text message, possibly fragmented and cut anywhere) chunk by chunk,
@@ -142,10 +145,12 @@ export class Utf8Validator {
       if (b < 0x80) {
         i++;
         if (words !== null && ((i - wordsStart) & 3) === 0 && i >= wordsStart) {
-          // Aligned: skip 8 bytes per step while all of them are ASCII.
+          // Aligned: skip 16 bytes per step, then 4, while all of them are ASCII.
           let w = (i - wordsStart) >>> 2;
-          const last = wordCount - 2;
-          while (w <= last && ((words[w]! | words[w + 1]!) & 0x80808080) === 0) w += 2;
+          const last4 = wordCount - 4;
+          while (w <= last4 && ((words[w]! | words[w + 1]! | words[w + 2]! | words[w + 3]!) & 0x80808080) === 0) w += 4;
+          const last = wordCount - 1;
+          while (w <= last && (words[w]! & 0x80808080) === 0) w += 1;
           i = wordsStart + (w << 2);
         } else if (words === null) {
           // Short chunk: 4 bytes per step while all of them are ASCII.
