@@ -62,8 +62,10 @@ export class FrameReceiver {
   private readonly utf8 = new Utf8Validator();
   private readonly inflated: Uint8Array[] = [];
 
-  // Control frame payload split across chunks (at most 125 bytes).
-  private readonly control = new Uint8Array(125);
+  // Control frame payload: a view when it lies whole in one chunk, else copied (at most 125 bytes, allocated
+  // on first need: most connections never see a split control frame).
+  private controlView: Uint8Array | undefined = undefined;
+  private control: Uint8Array | undefined = undefined;
   private controlLength = 0;
 
   constructor(sink: ReceiverSink, limits: Limits, streaming: boolean) {
@@ -211,8 +213,13 @@ export class FrameReceiver {
   /** Unmasked payload bytes `buf[start, end)` of the current frame. */
   private payload(buf: Uint8Array, start: number, end: number): void {
     if (this.opcode >= 8) {
-      this.control.set(buf.subarray(start, end), this.controlLength);
-      this.controlLength += end - start;
+      if (this.controlLength === 0 && end - start === this.payloadLength) {
+        this.controlView = buf.subarray(start, end);
+      } else {
+        const control = (this.control ??= new Uint8Array(125));
+        control.set(buf.subarray(start, end), this.controlLength);
+        this.controlLength += end - start;
+      }
       return;
     }
     const last = this.fin && this.remaining === 0;
@@ -305,7 +312,8 @@ export class FrameReceiver {
     this.inPayload = false;
     const opcode = this.opcode;
     if (opcode >= 8) {
-      const payload = this.controlLength === 0 ? EMPTY : this.control.subarray(0, this.controlLength);
+      const payload = this.controlView ?? (this.controlLength === 0 ? EMPTY : (this.control as Uint8Array).subarray(0, this.controlLength));
+      this.controlView = undefined;
       this.sink.onControl(opcode, payload);
       if (opcode === CLOSE) this.stopped = true;
       return;
