@@ -1,0 +1,42 @@
+/**
+ * The few `Deno.*` APIs the Deno adapter uses, typed locally so that the project type-checks without Deno's
+ * global declarations (tsc runs with Node and Bun types), and reached through `globalThis` at call time.
+ */
+import { MisuseError } from '../../core/errors.ts';
+
+/** A network address as Deno reports it. */
+export interface DenoNetAddr {
+  readonly transport: string;
+  readonly hostname: string;
+  readonly port: number;
+}
+
+/** `Deno.Conn` / `Deno.TlsConn`, as used here. */
+export interface DenoConn {
+  readonly remoteAddr: DenoNetAddr;
+  read(buffer: Uint8Array): Promise<number | null>;
+  write(data: Uint8Array): Promise<number>;
+  closeWrite(): Promise<void>;
+  close(): void;
+  setNoDelay?(noDelay?: boolean): void;
+}
+
+/** `Deno.Listener`, as used here. */
+export interface DenoListener extends AsyncIterable<DenoConn> {
+  readonly addr: DenoNetAddr;
+  close(): void;
+}
+
+/** The `Deno` namespace, as used here. */
+export interface DenoNamespace {
+  listen(options: { hostname: string; port: number; transport?: 'tcp' }): DenoListener;
+  listenTls(options: { hostname: string; port: number; cert: string; key: string; alpnProtocols?: string[] }): DenoListener;
+  readTextFile(path: string): Promise<string>;
+}
+
+/** The `Deno` global; throws {@link MisuseError} on another runtime. */
+export function denoNamespace(): DenoNamespace {
+  const deno = (globalThis as { Deno?: DenoNamespace }).Deno;
+  if (deno === undefined) throw new MisuseError('INVALID_STATE', 'websock/deno needs the Deno runtime');
+  return deno;
+}

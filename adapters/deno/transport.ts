@@ -1,0 +1,177 @@
+/**
+ * {@link Transport} over a `Deno.Conn` / `Deno.TlsConn`. Reading is a loop of `conn.read` into a buffer that
+ * is handed over to the core (which keeps views of it): a large read keeps its buffer and a fresh one is
+ * allocated; a small read is copied out so that the buffer is reused. Writes go through one awaited
+ * queue, in order; small chunks of one tick are merged into one `conn.write`. Backpressure is the await.
+ */
+import type { Transport, TransportSink } from '../shared/transport.ts';
+import { WriteQueue } from '../shared/write-queue.ts';
+import type { DenoConn } from './deno-api.ts';
+
+/**
+ * Read buffer sizes. A pending read holds its buffer for as long as the connection is idle, so it starts
+ * small (an idle connection costs 2 KiB, not 64) and doubles while reads fill it, halving when they don't.
+ */
+const MIN_READ = 2 * 1024;
+const MAX_READ = 64 * 1024;
+
+/** A Deno connection as a websock transport. */
+export class DenoTransport implements Transport {
+  readonly conn: DenoConn;
+  readonly remoteAddress: string;
+  /** The session fed by this transport; set before {@link start}. */
+  sink: TransportSink | undefined;
+  private readonly queue = new WriteQueue();
+  private writing = false;
+  private wantWritable = false;
+  private paused = false;
+  private wakeReader: (() => void) | undefined;
+  private readEnded = false;
+  private closing = false;
+  private writeClosed = false;
+  private closed = false;
+
+  constructor(conn: DenoConn) {
+    this.conn = conn;
+    let address = '';
+    try {
+      address = conn.remoteAddr.hostname;
+    } catch {
+      /* not a network address */
+    }
+    this.remoteAddress = address;
+    try {
+      conn.setNoDelay?.(true);
+    } catch {
+      /* TLS connections may not expose it */
+    }
+  }
+
+  /** Starts the read loop. */
+  start(): void {
+    void this.readLoop();
+  }
+
+  private async readLoop(): Promise<void> {
+    let size = MIN_READ;
+    let buffer = new Uint8Array(size);
+    try {
+      // Ends at EOF, on error, or when the connection is closed (the pending read then rejects).
+      while (!this.closed) {
+        if (this.paused) {
+          await new Promise<void>((resolve) => (this.wakeReader = resolve));
+          continue;
+        }
+        const n = await this.conn.read(buffer);
+        if (n === null) break;
+        if (n === 0) continue;
+        let chunk: Uint8Array;
+        const nextSize = n === size ? Math.min(size * 2, MAX_READ) : n < size / 4 ? Math.max(size / 2, MIN_READ) : size;
+        if (n < size / 2 && nextSize === size) {
+          chunk = buffer.slice(0, n); // small read: copy out and reuse the buffer
+        } else {
+          chunk = buffer.subarray(0, n); // handed over: the core may keep views of it
+          size = nextSize;
+          buffer = new Uint8Array(size);
+        }
+        this.sink?.onData(chunk);
+      }
+    } catch {
+      /* reset by the peer, TLS failure, or closed by us */
+    }
+    this.readEnded = true;
+    if (!this.closed) this.sink?.onEnd();
+    if (this.writeClosed || this.closing) this.finish();
+  }
+
+  get bufferedAmount(): number {
+    return this.queue.bytes;
+  }
+
+  write(chunks: readonly Uint8Array[]): void {
+    if (this.closing || this.closed) return;
+    this.queue.push(chunks);
+    if (!this.writing) {
+      this.writing = true;
+      // Start after the current tick so that its writes are merged.
+      queueMicrotask(() => void this.writeLoop());
+    }
+  }
+
+  private async writeLoop(): Promise<void> {
+    const queue = this.queue;
+    try {
+      for (let buffer = queue.peek(); buffer !== undefined && !this.closed; buffer = queue.peek()) {
+        const written = await this.conn.write(buffer);
+        queue.consume(written);
+        if (this.wantWritable) {
+          this.wantWritable = false;
+          this.sink?.onWritable();
+        }
+      }
+    } catch {
+      queue.clear();
+      this.writing = false;
+      this.destroy();
+      return;
+    }
+    this.writing = false;
+    if (this.closing) void this.shutdownWrite();
+  }
+
+  /** FIN (or TLS close_notify) after the queue is out; the connection is released once the peer's EOF arrives. */
+  private async shutdownWrite(): Promise<void> {
+    if (this.writeClosed || this.closed) return;
+    this.writeClosed = true;
+    try {
+      await this.conn.closeWrite();
+    } catch {
+      /* already gone */
+    }
+    if (this.readEnded || this.paused) this.finish();
+  }
+
+  private finish(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.queue.clear();
+    try {
+      this.conn.close();
+    } catch {
+      /* already closed */
+    }
+    this.wakeReader?.();
+    this.sink?.onClosed();
+  }
+
+  requestDrain(): void {
+    if (this.queue.bytes === 0) {
+      queueMicrotask(() => this.sink?.onWritable());
+      return;
+    }
+    this.wantWritable = true;
+  }
+
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    const wake = this.wakeReader;
+    this.wakeReader = undefined;
+    wake?.();
+  }
+
+  close(): void {
+    if (this.closing || this.closed) return;
+    this.closing = true;
+    // The session's timer destroys the connection if the peer never takes the rest or never closes.
+    if (!this.writing) void this.shutdownWrite();
+  }
+
+  destroy(): void {
+    this.closing = true;
+    this.finish();
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * `serve()` on Node: a `node:net` server (plain ws) or a `node:tls` server (wss) whose sockets are driven by
+ * the shared pump. TLS: TLS 1.2 minimum, ALPN `http/1.1`, the TLS handshake bounded by the handshake timeout,
+ * and any other `node:tls` server option (SNICallback, ciphers, …) passed through.
+ */
+import * as net from 'node:net';
+import * as tls from 'node:tls';
+import type { ServeOptions, Server, TlsConfig } from '../shared/types.ts';
+import type { TextDecodeFn } from '../shared/text-decoder.ts';
+import { resolveAddress, resolveServerConfig, serverUrl } from '../shared/options.ts';
+import { ServerState } from '../shared/server-state.ts';
+import type { Session } from '../shared/session.ts';
+import { NodeTransport } from './transport.ts';
+import { loadTlsMaterial } from './tls-material.ts';
+
+/** TLS options on Node: PEM material plus any `node:tls` server option (e.g. `SNICallback`, `ciphers`). */
+export type NodeTlsConfig = TlsConfig & Omit<tls.TlsOptions, keyof TlsConfig>;
+
+/** `serve()` options on Node: the shared options, with `node:tls` options allowed under `tls`. */
+export interface NodeServeOptions<T> extends Omit<ServeOptions<T>, 'tls'> {
+  tls?: NodeTlsConfig;
+}
+
+/** Node's fastest UTF-8 decoding: `Buffer#toString` over the same memory (the core validated it already). */
+export const decodeUtf8Buffer: TextDecodeFn = (bytes) =>
+  (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).toString('utf8');
+
+/** Hands an accepted socket to the server's pump. */
+export function attachSocket<T>(state: ServerState<T>, socket: net.Socket): Session<T> {
+  socket.setNoDelay(true);
+  const transport = new NodeTransport(socket);
+  const session = state.connect(transport);
+  transport.sink = session;
+  return session;
+}
+
+function listen(server: net.Server, port: number, hostname: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (error: Error): void => reject(error);
+    server.once('error', onError);
+    server.listen(port, hostname, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+/** Starts a WebSocket server on Node. Resolves once listening. */
+export async function serve<T = undefined>(options: NodeServeOptions<T>): Promise<Server> {
+  const { port, hostname } = resolveAddress(options);
+  const secure = options.tls !== undefined;
+  const config = resolveServerConfig<T>(options as ServeOptions<T>, { decodeText: decodeUtf8Buffer, secure });
+  const state = new ServerState<T>(config);
+  const onSocket = (socket: net.Socket): void => {
+    if (!state.accepting) {
+      socket.destroy();
+      return;
+    }
+    attachSocket(state, socket);
+  };
+  let server: net.Server;
+  if (options.tls !== undefined) {
+    const { cert, key, certFile: _certFile, keyFile: _keyFile, ...passthrough } = options.tls;
+    const material = await loadTlsMaterial({ cert, key, certFile: _certFile, keyFile: _keyFile });
+    server = tls.createServer({
+      minVersion: 'TLSv1.2',
+      ALPNProtocols: ['http/1.1'],
+      // Bounds a client that connects and never completes the TLS handshake (the core's clock starts after it).
+      handshakeTimeout: config.limits.handshakeTimeoutMs,
+      ...passthrough,
+      cert: material.cert,
+      key: material.key,
+    });
+    server.on('secureConnection', onSocket);
+    server.on('tlsClientError', () => {
+      /* the socket is destroyed by node:tls; nothing was delivered to the application */
+    });
+  } else {
+    server = net.createServer();
+    server.on('connection', onSocket);
+  }
+  await listen(server, port, hostname);
+  const address = server.address() as net.AddressInfo;
+  server.on('error', (error) => console.error('websock: server error:', error));
+  let stopping: Promise<void> | undefined;
+  return {
+    port: address.port,
+    hostname,
+    url: serverUrl(secure, hostname, address.port),
+    get connections() {
+      return state.sessions.size;
+    },
+    stop(stopOptions) {
+      stopping ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        await state.shutdown(stopOptions);
+        await closed;
+      })();
+      return stopping;
+    },
+  };
+}

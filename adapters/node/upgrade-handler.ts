@@ -1,0 +1,63 @@
+/**
+ * Attaching websock to an existing `node:http` / `node:https` server: call `handleUpgrade` from its
+ * `'upgrade'` event. The request head was parsed by node:http; the core validates it exactly as if it had
+ * parsed it itself (`receiveRequest`), then takes the bytes that followed (`head`).
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { ServeOptions } from '../shared/types.ts';
+import { resolveServerConfig } from '../shared/options.ts';
+import { ServerState } from '../shared/server-state.ts';
+import { attachSocket, decodeUtf8Buffer } from './serve.ts';
+
+/** Options of {@link createUpgradeHandler}: `serve()`'s, without the listening part. */
+export interface UpgradeHandlerOptions<T> extends Omit<ServeOptions<T>, 'port' | 'hostname' | 'tls' | 'fetch'> {
+  /** Report requests as secure (`req.secure`): set it for an `https` server. Default false. */
+  secure?: boolean;
+}
+
+/** What {@link createUpgradeHandler} returns. */
+export interface UpgradeHandler {
+  /** Takes over the socket of an `'upgrade'` event. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Uint8Array): void;
+  /** Live connections. */
+  readonly connections: number;
+  /** Graceful shutdown of the connections taken over (1001, wait, terminate); the HTTP server is the caller's. */
+  stop(options?: { timeoutMs?: number; force?: boolean }): Promise<void>;
+}
+
+/** Node's flat `rawHeaders` list as `[name, value]` pairs. */
+function headerPairs(raw: readonly string[]): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i]!, raw[i + 1]!]);
+  return pairs;
+}
+
+/** Creates an upgrade handler for an existing node:http(s) server. */
+export function createUpgradeHandler<T = undefined>(options: UpgradeHandlerOptions<T>): UpgradeHandler {
+  const config = resolveServerConfig<T>(options as ServeOptions<T>, { decodeText: decodeUtf8Buffer, secure: options.secure === true });
+  const state = new ServerState<T>(config);
+  return {
+    handleUpgrade(req, duplex, head) {
+      const socket = duplex as Socket;
+      if (!state.accepting) {
+        socket.destroy();
+        return;
+      }
+      socket.setTimeout(0); // node:http's timeouts no longer apply; the core's do
+      const session = attachSocket(state, socket);
+      session.receiveParsed(
+        { method: req.method ?? 'GET', target: req.url ?? '/', httpVersion: req.httpVersion, rawHeaders: headerPairs(req.rawHeaders) },
+        head,
+      );
+      socket.resume(); // node:http may leave the socket paused after the upgrade
+    },
+    get connections() {
+      return state.sessions.size;
+    },
+    stop(stopOptions) {
+      return state.shutdown(stopOptions);
+    },
+  };
+}

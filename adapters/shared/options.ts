@@ -1,0 +1,93 @@
+/**
+ * Validation of `serve()` options into the per-server configuration every session reads. Done once per
+ * server, so that sessions hold one shared object rather than copies.
+ */
+import { MisuseError } from '../../core/errors.ts';
+import { resolveLimits, type Limits } from '../../core/limits.ts';
+import type { DeflateOptions } from '../../core/deflate/options.ts';
+import type { ServeOptions, WebSocketHandlers, UpgradeRequest, UpgradeContext, UpgradeDecision, HttpRequest, HttpResponse } from './types.ts';
+import { decodeUtf8, type TextDecodeFn } from './text-decoder.ts';
+
+/** The resolved configuration shared by all sessions of one server. */
+export interface ServerConfig<T> {
+  readonly limits: Limits;
+  readonly deflate: DeflateOptions | false;
+  readonly receiveMode: 'message' | 'stream';
+  readonly handlers: WebSocketHandlers<T>;
+  readonly highWaterMark: number;
+  readonly lowWaterMark: number;
+  readonly onLimit: 'wait' | 'drop' | 'close';
+  readonly limitCloseCode: number;
+  /** Lower-cased allow-list, or a predicate, or undefined (any origin). */
+  readonly origins: ReadonlySet<string> | ((origin: string | undefined) => boolean) | undefined;
+  readonly protocols: readonly string[];
+  readonly upgrade: ((req: UpgradeRequest, ctx: UpgradeContext) => UpgradeDecision<T> | Promise<UpgradeDecision<T>>) | undefined;
+  readonly fetch: ((req: HttpRequest) => HttpResponse | Promise<HttpResponse>) | undefined;
+  readonly decodeText: TextDecodeFn;
+  readonly secure: boolean;
+  readonly stopTimeoutMs: number;
+}
+
+function check(condition: boolean, message: string): void {
+  if (!condition) throw new MisuseError('INVALID_OPTION', message);
+}
+
+/** Validates `serve()` options (throws {@link MisuseError}) and resolves defaults. */
+export function resolveServerConfig<T>(options: ServeOptions<T>, runtime: { decodeText?: TextDecodeFn; secure: boolean }): ServerConfig<T> {
+  check(typeof options === 'object' && options !== null, 'serve() needs an options object');
+  check(typeof options.websocket === 'object' && options.websocket !== null, 'options.websocket (the handlers object) is required');
+  const limits = resolveLimits(options.limits);
+  const bp = options.backpressure ?? {};
+  const highWaterMark = bp.highWaterMark ?? limits.outboundHighWaterMark;
+  const lowWaterMark = bp.lowWaterMark ?? Math.min(limits.outboundLowWaterMark, highWaterMark);
+  check(Number.isFinite(highWaterMark) && highWaterMark >= 0, 'backpressure.highWaterMark must be a finite number >= 0');
+  check(Number.isFinite(lowWaterMark) && lowWaterMark >= 0 && lowWaterMark <= highWaterMark, 'backpressure.lowWaterMark must be within 0..highWaterMark');
+  const onLimit = bp.onLimit ?? 'wait';
+  check(onLimit === 'wait' || onLimit === 'drop' || onLimit === 'close', "backpressure.onLimit must be 'wait', 'drop' or 'close'");
+  const limitCloseCode = bp.closeCode ?? 1008;
+  check(limitCloseCode === 1008 || limitCloseCode === 1013 || (limitCloseCode >= 3000 && limitCloseCode <= 4999), 'backpressure.closeCode must be 1008, 1013 or 3000-4999');
+  const receiveMode = options.receiveMode ?? 'message';
+  check(receiveMode === 'message' || receiveMode === 'stream', "receiveMode must be 'message' or 'stream'");
+  let origins: ServerConfig<T>['origins'];
+  if (typeof options.origins === 'function') origins = options.origins;
+  else if (options.origins !== undefined) {
+    check(Array.isArray(options.origins), 'origins must be an array of strings or a function');
+    origins = new Set(options.origins.map((o) => String(o).toLowerCase()));
+  }
+  const protocols = options.protocols ?? [];
+  check(Array.isArray(protocols) && protocols.every((p) => typeof p === 'string' && p.length > 0), 'protocols must be an array of non-empty strings');
+  const stopTimeoutMs = options.stopTimeoutMs ?? limits.closeTimeoutMs + 1000;
+  check(Number.isFinite(stopTimeoutMs) && stopTimeoutMs >= 0, 'stopTimeoutMs must be a finite number >= 0');
+  return {
+    limits,
+    deflate: options.deflate ?? false,
+    receiveMode,
+    handlers: options.websocket,
+    highWaterMark,
+    lowWaterMark,
+    onLimit,
+    limitCloseCode,
+    origins,
+    protocols: [...protocols],
+    upgrade: options.upgrade,
+    fetch: options.fetch,
+    decodeText: runtime.decodeText ?? decodeUtf8,
+    secure: runtime.secure,
+    stopTimeoutMs,
+  };
+}
+
+/** Port and hostname with their defaults, checked. */
+export function resolveAddress(options: { port?: number; hostname?: string }): { port: number; hostname: string } {
+  const port = options.port ?? 0;
+  check(Number.isInteger(port) && port >= 0 && port <= 65535, 'port must be an integer 0-65535');
+  const hostname = options.hostname ?? '127.0.0.1';
+  check(typeof hostname === 'string' && hostname.length > 0, 'hostname must be a non-empty string');
+  return { port, hostname };
+}
+
+/** `ws://host:port/` or `wss://…`, bracketing IPv6 literals. */
+export function serverUrl(secure: boolean, hostname: string, port: number): string {
+  const host = hostname.includes(':') ? `[${hostname}]` : hostname;
+  return `${secure ? 'wss' : 'ws'}://${host}:${port}/`;
+}

@@ -1,0 +1,184 @@
+/** The pump without sockets: a fake transport shows what the session asks of a runtime adapter. */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { resolveServerConfig } from './options.ts';
+import { ServerState } from './server-state.ts';
+import type { Transport } from './transport.ts';
+import type { ServeOptions } from './types.ts';
+import type { Session } from './session.ts';
+import { encodeFrame } from '../test/raw-client.ts';
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+class FakeTransport implements Transport {
+  remoteAddress = '127.0.0.1';
+  bufferedAmount = 0;
+  written: Uint8Array[] = [];
+  calls: string[] = [];
+  write(chunks: readonly Uint8Array[]): void {
+    for (const c of chunks) {
+      this.written.push(c);
+      this.bufferedAmount += c.byteLength;
+    }
+  }
+  requestDrain(): void {
+    this.calls.push('requestDrain');
+  }
+  pause(): void {
+    this.calls.push('pause');
+  }
+  resume(): void {
+    this.calls.push('resume');
+  }
+  close(): void {
+    this.calls.push('close');
+  }
+  destroy(): void {
+    this.calls.push('destroy');
+  }
+  text(): string {
+    return this.written.map((w) => decoder.decode(w)).join('');
+  }
+}
+
+const REQUEST = encoder.encode(
+  'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
+);
+
+function open<T>(options: Partial<ServeOptions<T>>): { session: Session<T>; transport: FakeTransport; state: ServerState<T> } {
+  const state = new ServerState<T>(resolveServerConfig<T>({ websocket: {}, ...options } as ServeOptions<T>, { secure: false }));
+  const transport = new FakeTransport();
+  const session = state.connect(transport);
+  session.onData(REQUEST.slice());
+  return { session, transport, state };
+}
+
+test('handshake: 101 written, open handler, readyState 1', () => {
+  const states: number[] = [];
+  const { transport, session } = open({ websocket: { open: (ws) => void states.push(ws.readyState) } });
+  assert.match(transport.text(), 'HTTP/1.1 101');
+  assert.equal(states, [1]);
+  assert.is(session.readyState, 1);
+  session.terminate();
+});
+
+test('outbound over the high-water mark: -1, reading paused; drain below the low-water mark resumes and fires drain', () => {
+  const drains: number[] = [];
+  const { session, transport } = open({ backpressure: { highWaterMark: 1000, lowWaterMark: 100 }, websocket: { drain: () => void drains.push(1) } });
+  const ws = session.ws!;
+  assert.ok(ws.send(new Uint8Array(500)) > 0);
+  assert.is(ws.send(new Uint8Array(600)), -1);
+  assert.equal(transport.calls, ['pause', 'requestDrain']);
+  transport.bufferedAmount = 500; // still above the low-water mark
+  session.onWritable();
+  assert.equal(transport.calls, ['pause', 'requestDrain', 'requestDrain']);
+  assert.equal(drains, []);
+  transport.bufferedAmount = 50;
+  session.onWritable();
+  assert.equal(transport.calls, ['pause', 'requestDrain', 'requestDrain', 'resume']);
+  assert.equal(drains, [1]);
+  session.terminate();
+});
+
+test('messages in one chunk wait while over the high-water mark (one message beyond it at most)', () => {
+  const got: string[] = [];
+  const { session, transport } = open({
+    backpressure: { highWaterMark: 100, lowWaterMark: 0 },
+    websocket: { message: (ws, data) => void (got.push(String(data)), ws.send(new Uint8Array(150))) },
+  });
+  transport.bufferedAmount = 0; // the 101 response went out
+  session.onWritable();
+  const frames = ['a', 'b', 'c'].map((t) => encodeFrame(1, encoder.encode(t)));
+  const chunk = new Uint8Array(frames.reduce((n, f) => n + f.byteLength, 0));
+  let o = 0;
+  for (const f of frames) (chunk.set(f, o), (o += f.byteLength));
+  session.onData(chunk);
+  assert.equal(got, ['a']);
+  transport.bufferedAmount = 0;
+  session.onWritable();
+  assert.equal(got, ['a', 'b']);
+  transport.bufferedAmount = 0;
+  session.onWritable();
+  assert.equal(got, ['a', 'b', 'c']);
+  session.terminate();
+});
+
+test('an async handler holds later messages and pauses reading until it settles', async () => {
+  const got: string[] = [];
+  let release = (): void => {};
+  const { session, transport } = open({
+    websocket: {
+      message: (_ws, data) => {
+        got.push(String(data));
+        return new Promise<void>((resolve) => (release = resolve));
+      },
+    },
+  });
+  session.onData(encodeFrame(1, encoder.encode('1')));
+  session.onData(encodeFrame(1, encoder.encode('2')));
+  assert.equal(got, ['1']);
+  assert.equal(transport.calls, ['pause']);
+  release();
+  await Promise.resolve();
+  await Promise.resolve();
+  assert.equal(got, ['1', '2']);
+  release();
+  await Promise.resolve();
+  await Promise.resolve();
+  assert.equal(transport.calls, ['pause', 'resume']);
+  session.terminate();
+});
+
+test('close handshake: transport closed after the reply; close handler once; session released', () => {
+  const closes: unknown[] = [];
+  const { session, transport, state } = open({ websocket: { close: (_ws, code, reason, clean) => void closes.push([code, reason, clean]) } });
+  const payload = new Uint8Array([0x03, 0xe8, 0x6f, 0x6b]); // 1000 "ok"
+  session.onData(encodeFrame(8, payload));
+  assert.ok(transport.calls.includes('close'));
+  assert.equal(closes, [[1000, 'ok', true]]);
+  session.onClosed();
+  assert.equal(closes.length, 1);
+  assert.is(state.sessions.size, 0);
+  assert.is(session.readyState, 3);
+});
+
+test('terminate: destroy, close handler with 1006; sends afterwards return 0', () => {
+  const closes: unknown[] = [];
+  const { session, transport } = open({ websocket: { close: (_ws, code, _r, clean) => void closes.push([code, clean]) } });
+  const ws = session.ws!;
+  ws.terminate();
+  assert.ok(transport.calls.includes('destroy'));
+  assert.equal(closes, [[1006, false]]);
+  assert.is(ws.send('x'), 0);
+  assert.is(ws.ping(), 0);
+});
+
+test('at most one timer per connection, however many events', () => {
+  const realSet = globalThis.setTimeout;
+  const realClear = globalThis.clearTimeout;
+  const live = new Set<unknown>();
+  let max = 0;
+  globalThis.setTimeout = ((fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
+    const handle = realSet(fn, ms, ...args);
+    live.add(handle);
+    max = Math.max(max, live.size);
+    return handle;
+  }) as typeof setTimeout;
+  globalThis.clearTimeout = ((handle: Parameters<typeof clearTimeout>[0]) => {
+    live.delete(handle);
+    realClear(handle);
+  }) as typeof clearTimeout;
+  try {
+    const { session } = open({ limits: { pingIntervalMs: 1000 }, websocket: { message: (ws, d) => void ws.send(d) } });
+    for (let i = 0; i < 50; i++) session.onData(encodeFrame(1, encoder.encode(String(i))));
+    session.ws!.close(1000);
+    assert.is(max, 1);
+    session.terminate();
+  } finally {
+    globalThis.setTimeout = realSet;
+    globalThis.clearTimeout = realClear;
+  }
+});
+
+test.run();

@@ -1,0 +1,611 @@
+/**
+ * The runtime-neutral pump of one connection: transport bytes → core → events → handlers; core writes →
+ * transport; one timer armed at the core's next deadline; outbound/inbound backpressure. No protocol logic:
+ * handshake, framing, close codes and timeouts are the core's (ServerConnection).
+ */
+import { ServerConnection } from '../../core/connection.ts';
+import type { ConnectionEvent } from '../../core/events.ts';
+import type { ServerConfig } from './options.ts';
+import type { Transport, TransportSink } from './transport.ts';
+import type { HttpResponse, PeerFailure, UpgradeDecision } from './types.ts';
+import { monotonicNow } from './clock.ts';
+import { WebSocket } from './websocket.ts';
+import { isOriginAllowed, isRejection, isThenable, selectProtocol, toHttpRequest, toUpgradeRequest } from './upgrade.ts';
+
+/** Why reading is paused; reading resumes when no reason is left. */
+const PAUSE_HANDLER = 1; // an async message handler has not settled
+const PAUSE_OUTBOUND = 2; // the outbound queue is above the high-water mark
+
+/** Bound on event rounds per pump call (handlers may cause more events); the rest waits for the next call. */
+const MAX_ROUNDS = 64;
+
+/** The owner of sessions (see server-state.ts). */
+export interface SessionOwner<T> {
+  readonly config: ServerConfig<T>;
+  /** Called once, when the session's transport has closed. */
+  sessionEnded(session: Session<T>): void;
+}
+
+/** A core error event turned into an `Error` for the application. */
+class PeerError extends Error implements PeerFailure {
+  readonly code: string;
+  readonly closeCode?: number;
+  constructor(code: string, message: string, closeCode: number | undefined) {
+    super(message);
+    this.name = 'PeerError';
+    this.code = code;
+    if (closeCode !== undefined) this.closeCode = closeCode;
+  }
+}
+
+function onSessionTimer(session: Session<unknown>): void {
+  session.onTimer();
+}
+
+function toBytes(data: Uint8Array | ArrayBuffer | ArrayBufferView): Uint8Array {
+  if (data instanceof Uint8Array) return data;
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return new Uint8Array(data);
+}
+
+function logHandlerError(error: unknown): void {
+  console.error('websock: unhandled error in a handler:', error);
+}
+
+/** One connection: owns the core state machine and drives it from its transport. */
+export class Session<T> implements TransportSink {
+  /** The core state machine. */
+  readonly conn: ServerConnection;
+  readonly transport: Transport;
+  readonly owner: SessionOwner<T>;
+  /** Set when the upgrade is accepted. */
+  ws: WebSocket<T> | undefined;
+
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private timerAt = Infinity;
+  private pauseFlags = 0;
+  private inPump = false;
+  /** An async handler is pending: later events wait in {@link backlog}, in order. */
+  private blocked = false;
+  private backlog: ConnectionEvent[] | undefined;
+  /** The backlog is being delivered: new events queue behind it. */
+  private draining = false;
+  private overHighWater = false;
+  private drainWaiters: (() => void)[] | undefined;
+  private transportClosing = false;
+  private transportClosed = false;
+
+  constructor(owner: SessionOwner<T>, transport: Transport) {
+    this.owner = owner;
+    this.transport = transport;
+    const config = owner.config;
+    const now = monotonicNow();
+    this.conn = new ServerConnection(
+      {
+        limits: config.limits,
+        receiveMode: config.receiveMode,
+        deflate: config.deflate,
+        plainHttp: config.fetch !== undefined,
+        // Events reach the handlers while the core parses, so that what a handler sends for a message goes out
+        // before the core's answer to anything that followed it in the same chunk (a close frame, a bad frame).
+        onEvent: (event) => this.onCoreEvent(event),
+      },
+      now,
+    );
+    this.arm(now);
+  }
+
+  // ---- TransportSink -------------------------------------------------------------------------------
+
+  onData(chunk: Uint8Array): void {
+    if (this.transportClosed) return;
+    const now = monotonicNow();
+    this.inPump = true; // handlers run inside receive(); the pump runs once, after it
+    try {
+      this.conn.receive(chunk, now);
+    } finally {
+      this.inPump = false;
+    }
+    this.run(now);
+  }
+
+  /**
+   * For HTTP servers that parsed the request head already (Node's `upgrade` event): hands the parsed head to
+   * the core, then the bytes that followed it.
+   */
+  receiveParsed(request: { method: string; target: string; httpVersion: string; rawHeaders: ReadonlyArray<readonly [string, string]> }, head: Uint8Array | undefined): void {
+    const now = monotonicNow();
+    this.inPump = true;
+    try {
+      this.conn.receiveRequest(request, now);
+      if (head !== undefined && head.byteLength > 0) this.conn.receive(head, now);
+    } finally {
+      this.inPump = false;
+    }
+    this.run(now);
+  }
+
+  onEnd(): void {
+    if (this.conn.state === 'closed') return;
+    const now = monotonicNow();
+    this.inCore(() => this.conn.end(now));
+    this.run(now);
+  }
+
+  onWritable(): void {
+    if (!this.overHighWater && this.drainWaiters === undefined) return;
+    if (this.transportClosed) return;
+    if (this.transport.bufferedAmount > this.owner.config.lowWaterMark) {
+      this.transport.requestDrain();
+      return;
+    }
+    this.resolveDrainWaiters();
+    if (this.overHighWater) {
+      this.overHighWater = false;
+      this.setPause(PAUSE_OUTBOUND, false);
+      const ws = this.ws;
+      const drain = this.owner.config.handlers.drain;
+      if (ws !== undefined && drain !== undefined && this.conn.state === 'open') {
+        try {
+          drain(ws);
+        } catch (error) {
+          this.reportHandlerError(error);
+        }
+      }
+      this.run(monotonicNow()); // delivers the events held while over the mark
+    }
+  }
+
+  onClosed(): void {
+    if (this.transportClosed) return;
+    this.transportClosed = true;
+    this.transportClosing = true;
+    this.clearTimer();
+    const now = monotonicNow();
+    if (this.conn.state !== 'closed') this.inCore(() => this.conn.end(now));
+    this.run(now);
+    this.resolveDrainWaiters();
+    this.owner.sessionEnded(this);
+  }
+
+  // ---- timer ---------------------------------------------------------------------------------------
+
+  /** @internal The connection's one timer fired. */
+  onTimer(): void {
+    this.timer = undefined;
+    this.timerAt = Infinity;
+    if (this.transportClosed) return;
+    if (this.transportClosing) {
+      // The peer did not take our last bytes within the close timeout: give up on them.
+      this.transport.destroy();
+      return;
+    }
+    const now = monotonicNow();
+    this.inCore(() => this.conn.tick(now));
+    this.run(now);
+  }
+
+  /** Runs a call into the core with the pump held off (handlers it triggers must not re-enter the pump). */
+  private inCore(call: () => void): void {
+    const outer = this.inPump;
+    this.inPump = true;
+    try {
+      call();
+    } finally {
+      this.inPump = outer;
+    }
+  }
+
+  /** An event from the core, delivered at once unless an async handler or the outbound mark holds delivery. */
+  private onCoreEvent(event: ConnectionEvent): void {
+    if (this.draining || this.backlog !== undefined || !this.canDeliver()) {
+      if (this.backlog === undefined) this.backlog = [event];
+      else this.backlog.push(event);
+      return;
+    }
+    const pending = this.dispatch(event);
+    if (pending !== undefined) this.block(pending);
+  }
+
+  /** Arms the timer at the core's deadline; only re-armed when the deadline moves earlier (a late wake-up re-arms). */
+  private arm(now: number): void {
+    const deadline = this.conn.nextDeadline;
+    if (!(deadline < this.timerAt)) return;
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timerAt = deadline;
+    this.timer = setTimeout(onSessionTimer, Math.max(0, Math.ceil(deadline - now)), this);
+  }
+
+  private clearTimer(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.timerAt = Infinity;
+  }
+
+  // ---- the pump ------------------------------------------------------------------------------------
+
+  /** Delivers pending events, flushes writes, closes the transport when the core says so, re-arms the timer. */
+  private run(now: number): void {
+    if (this.inPump) return; // the outer call finishes the job
+    this.inPump = true;
+    try {
+      // Events held back (async handler, outbound mark) go first; events the handlers cause meanwhile queue behind.
+      while (this.canDeliver() && this.backlog !== undefined) {
+        const backlog = this.backlog;
+        this.backlog = undefined;
+        this.draining = true;
+        try {
+          this.deliver(backlog);
+        } finally {
+          this.draining = false;
+        }
+      }
+      for (let round = 0; round < MAX_ROUNDS; round++) {
+        const events = this.conn.takeEvents();
+        if (events.length === 0) break;
+        this.deliver(events);
+      }
+      this.flush();
+      if (this.conn.transportShouldClose) this.closeTransport(now);
+      else if (!this.transportClosing) this.arm(now);
+    } finally {
+      this.inPump = false;
+    }
+    if (!this.blocked && this.pauseFlags & PAUSE_HANDLER) this.setPause(PAUSE_HANDLER, false);
+  }
+
+  /**
+   * Events wait while an async handler is pending, and while the outbound queue is above the high-water mark
+   * (a read chunk may hold many messages: holding them keeps the queue within one message of the mark).
+   * Once the transport is closing, everything left is delivered.
+   */
+  private canDeliver(): boolean {
+    return !this.blocked && (!this.overHighWater || this.transportClosing);
+  }
+
+  private deliver(events: ConnectionEvent[]): void {
+    if (!this.canDeliver()) {
+      if (this.backlog === undefined) this.backlog = events;
+      else for (const ev of events) this.backlog.push(ev);
+      return;
+    }
+    for (let i = 0; i < events.length; i++) {
+      const pending = this.dispatch(events[i]!);
+      if (pending === undefined && !this.canDeliver() && i + 1 < events.length) {
+        this.backlog = events.slice(i + 1); // over the high-water mark: the rest waits for drain
+        return;
+      }
+      if (pending !== undefined) {
+        if (i + 1 < events.length) {
+          const rest = events.slice(i + 1);
+          if (this.backlog === undefined) this.backlog = rest;
+          else this.backlog.unshift(...rest);
+        }
+        this.block(pending);
+        return;
+      }
+    }
+  }
+
+  /** An async handler is pending: hold later events and stop reading until it settles. */
+  private block(pending: PromiseLike<unknown>): void {
+    this.blocked = true;
+    this.setPause(PAUSE_HANDLER, true);
+    pending.then(
+      () => this.handlerSettled(),
+      (error: unknown) => {
+        this.reportHandlerError(error);
+        this.handlerSettled();
+      },
+    );
+  }
+
+  private handlerSettled(): void {
+    this.blocked = false;
+    this.run(monotonicNow());
+  }
+
+  /** Dispatches one event; returns a promise when an async handler must settle before the next event. */
+  private dispatch(ev: ConnectionEvent): PromiseLike<unknown> | undefined {
+    const handlers = this.owner.config.handlers;
+    const ws = this.ws;
+    try {
+      switch (ev.type) {
+        case 'message': {
+          if (ws === undefined || handlers.message === undefined) return undefined;
+          const result = handlers.message(ws, ev.binary ? ev.data : this.owner.config.decodeText(ev.data));
+          return isThenable(result) ? result : undefined;
+        }
+        case 'fragment': {
+          if (ws === undefined || handlers.fragment === undefined) return undefined;
+          const result = handlers.fragment(ws, ev.data, { binary: ev.binary, first: ev.first, fin: ev.fin });
+          return isThenable(result) ? result : undefined;
+        }
+        case 'request':
+          this.onUpgradeRequest(ev.request);
+          return undefined;
+        case 'http-request':
+          this.onHttpRequest(ev.request);
+          return undefined;
+        case 'open':
+          if (ws !== undefined) handlers.open?.(ws);
+          return undefined;
+        case 'ping':
+          if (ws !== undefined) handlers.ping?.(ws, ev.data);
+          return undefined;
+        case 'pong':
+          if (ws !== undefined) handlers.pong?.(ws, ev.data);
+          return undefined;
+        case 'error':
+          if (ws !== undefined && handlers.error !== undefined) handlers.error(ws, new PeerError(ev.code, ev.message, ev.closeCode));
+          return undefined;
+        case 'closed':
+          this.resolveDrainWaiters();
+          if (ws !== undefined) handlers.close?.(ws, ev.code, ev.reason, ev.wasClean);
+          return undefined;
+        case 'peer-close':
+          return undefined; // the core has answered it; `close` follows with the code
+        default:
+          return undefined;
+      }
+    } catch (error) {
+      this.reportHandlerError(error);
+      return undefined;
+    }
+  }
+
+  private reportHandlerError(error: unknown): void {
+    const ws = this.ws;
+    const onError = this.owner.config.handlers.error;
+    if (ws === undefined || onError === undefined) {
+      logHandlerError(error);
+      return;
+    }
+    try {
+      onError(ws, error);
+    } catch (nested) {
+      logHandlerError(nested);
+    }
+  }
+
+  // ---- upgrade -------------------------------------------------------------------------------------
+
+  private onUpgradeRequest(request: import('../../core/events.ts').HandshakeRequest): void {
+    const config = this.owner.config;
+    const now = monotonicNow();
+    if (!isOriginAllowed(config, request.origin)) {
+      this.conn.reject({ status: 403, body: 'Origin not allowed\n' }, now);
+      return;
+    }
+    const protocol = selectProtocol(config.protocols, request.protocols);
+    if (config.upgrade === undefined) {
+      this.applyDecision(undefined, protocol, now);
+      return;
+    }
+    let decision: UpgradeDecision<T> | Promise<UpgradeDecision<T>>;
+    try {
+      decision = config.upgrade(toUpgradeRequest(request, this.transport.remoteAddress, config.secure), { protocol });
+    } catch (error) {
+      logHandlerError(error);
+      this.conn.reject({ status: 500 }, now);
+      return;
+    }
+    if (!isThenable<UpgradeDecision<T>>(decision)) {
+      this.applyDecision(decision, protocol, now);
+      return;
+    }
+    // Asynchronous decision: the core keeps the bytes that arrive meanwhile and bounds the wait.
+    decision.then(
+      (value) => this.decided(value, protocol),
+      (error: unknown) => {
+        logHandlerError(error);
+        this.decided({ status: 500 }, protocol);
+      },
+    );
+  }
+
+  private decided(decision: UpgradeDecision<T>, protocol: string | undefined): void {
+    if (this.transportClosing || this.conn.state !== 'deciding') return; // timed out or gone meanwhile
+    const now = monotonicNow();
+    this.applyDecision(decision, protocol, now);
+    this.run(now);
+  }
+
+  private applyDecision(decision: UpgradeDecision<T>, protocol: string | undefined, now: number): void {
+    if (isRejection(decision)) {
+      try {
+        this.conn.reject({ status: decision.status, headers: decision.headers, body: decision.body }, now);
+      } catch (error) {
+        logHandlerError(error); // e.g. a status outside 400–599
+        this.conn.reject({ status: 500 }, now);
+      }
+      return;
+    }
+    const accept = decision ?? undefined;
+    this.ws = new WebSocket<T>(this, accept?.data as T);
+    const selected = accept?.protocol ?? protocol;
+    try {
+      this.conn.accept({ protocol: selected, headers: accept?.headers }, now);
+    } catch (error) {
+      logHandlerError(error); // e.g. a protocol the client did not offer
+      this.ws = undefined;
+      this.conn.reject({ status: 500 }, now);
+    }
+  }
+
+  private onHttpRequest(request: import('../../core/events.ts').PlainHttpRequest): void {
+    const config = this.owner.config;
+    const now = monotonicNow();
+    const fetch = config.fetch;
+    if (fetch === undefined) {
+      this.conn.reject({ status: 426 }, now);
+      return;
+    }
+    let response: HttpResponse | Promise<HttpResponse>;
+    try {
+      response = fetch(toHttpRequest(request, this.transport.remoteAddress, config.secure));
+    } catch (error) {
+      logHandlerError(error);
+      this.conn.reject({ status: 500 }, now);
+      return;
+    }
+    if (!isThenable<HttpResponse>(response)) {
+      this.respond(response, now);
+      return;
+    }
+    response.then(
+      (value) => this.responded(value),
+      (error: unknown) => {
+        logHandlerError(error);
+        this.responded({ status: 500 });
+      },
+    );
+  }
+
+  private responded(response: HttpResponse): void {
+    if (this.transportClosing || this.conn.state === 'closed') return;
+    const now = monotonicNow();
+    this.respond(response, now);
+    this.run(now);
+  }
+
+  private respond(response: HttpResponse, now: number): void {
+    try {
+      this.conn.reject({ status: response.status, headers: response.headers, body: response.body }, now);
+    } catch (error) {
+      logHandlerError(error);
+      this.conn.reject({ status: 500 }, now);
+    }
+  }
+
+  // ---- output --------------------------------------------------------------------------------------
+
+  /** Hands the core's writes to the transport; returns their byte count. */
+  private flush(): number {
+    const writes = this.conn.takeWrites();
+    if (writes.length === 0) return 0;
+    let bytes = 0;
+    for (const w of writes) bytes += w.byteLength;
+    if (this.transportClosed) return bytes;
+    this.transport.write(writes);
+    if (!this.overHighWater && this.transport.bufferedAmount > this.owner.config.highWaterMark) {
+      this.overHighWater = true;
+      this.setPause(PAUSE_OUTBOUND, true);
+      this.transport.requestDrain();
+    }
+    return bytes;
+  }
+
+  private closeTransport(now: number): void {
+    if (this.transportClosing) return;
+    this.transportClosing = true;
+    this.flush();
+    this.clearTimer();
+    // Bound the flush: a peer that never reads must not hold the socket open.
+    this.timerAt = now + this.owner.config.limits.closeTimeoutMs;
+    this.timer = setTimeout(onSessionTimer, this.owner.config.limits.closeTimeoutMs, this);
+    this.transport.close();
+  }
+
+  private setPause(flag: number, on: boolean): void {
+    const before = this.pauseFlags;
+    const after = on ? before | flag : before & ~flag;
+    this.pauseFlags = after;
+    if (this.transportClosing) return;
+    if (before === 0 && after !== 0) this.transport.pause();
+    else if (before !== 0 && after === 0) this.transport.resume();
+  }
+
+  private resolveDrainWaiters(): void {
+    const waiters = this.drainWaiters;
+    if (waiters === undefined) return;
+    this.drainWaiters = undefined;
+    for (const resolve of waiters) resolve();
+  }
+
+  // ---- the socket's operations (via WebSocket) -----------------------------------------------------
+
+  /** See {@link ServerWebSocket.send}. */
+  send(data: string | Uint8Array | ArrayBuffer | ArrayBufferView, compress: boolean | undefined): number {
+    if (this.conn.state !== 'open' || this.transportClosing) return 0;
+    if (this.overHighWater) {
+      const policy = this.owner.config.onLimit;
+      if (policy === 'drop') return 0;
+      if (policy === 'close') {
+        this.close(this.owner.config.limitCloseCode, 'backpressure limit');
+        return 0;
+      }
+    }
+    const payload = typeof data === 'string' ? data : toBytes(data);
+    this.conn.send(payload, compress === undefined ? undefined : { compress });
+    const bytes = this.flush();
+    return this.overHighWater ? -1 : bytes;
+  }
+
+  /** Ping (`true`) or unsolicited pong (`false`). */
+  control(ping: boolean, data: string | Uint8Array | undefined): number {
+    if (this.conn.state !== 'open' || this.transportClosing) return 0;
+    const payload = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+    if (ping) this.conn.ping(payload);
+    else this.conn.pong(payload);
+    const bytes = this.flush();
+    return this.overHighWater ? -1 : bytes;
+  }
+
+  /** See {@link ServerWebSocket.close}. */
+  close(code: number | undefined, reason: string | undefined): void {
+    if (this.conn.state !== 'open' || this.transportClosing) return;
+    const now = monotonicNow();
+    this.conn.close(code ?? 1000, reason ?? '', now);
+    this.run(now);
+  }
+
+  /** See {@link ServerWebSocket.terminate}. */
+  terminate(): void {
+    if (this.transportClosing) return;
+    this.transportClosing = true;
+    this.clearTimer();
+    this.transport.destroy();
+    const now = monotonicNow();
+    if (this.conn.state !== 'closed') this.inCore(() => this.conn.end(now));
+    this.run(now);
+  }
+
+  /** Bytes queued towards the peer. */
+  get bufferedAmount(): number {
+    return this.transportClosed ? 0 : this.transport.bufferedAmount;
+  }
+
+  /** WHATWG readyState from the core's state. */
+  get readyState(): 0 | 1 | 2 | 3 {
+    switch (this.conn.state) {
+      case 'open':
+        return this.transportClosing ? 2 : 1;
+      case 'closing':
+        return 2;
+      case 'closed':
+        return 3;
+      default:
+        return 0;
+    }
+  }
+
+  /** See {@link ServerWebSocket.drained}. */
+  drained(): Promise<void> {
+    if (this.transportClosed || this.conn.state === 'closed' || this.transport.bufferedAmount <= this.owner.config.lowWaterMark) {
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve) => {
+      if (this.drainWaiters === undefined) this.drainWaiters = [];
+      this.drainWaiters.push(resolve);
+      this.transport.requestDrain();
+    });
+  }
+
+  /** Graceful shutdown of this connection: 1001 if open, else drop it (it has not been accepted). */
+  shutdown(): void {
+    if (this.transportClosing) return;
+    if (this.conn.state === 'open') this.close(1001, 'server shutting down');
+    else if (this.conn.state !== 'closing') this.terminate();
+  }
+}

@@ -1,0 +1,244 @@
+/**
+ * The user-facing API shared by every runtime adapter: `serve(options)` takes {@link ServeOptions} and
+ * resolves to a {@link Server}; connections are {@link ServerWebSocket}s. The same application code runs
+ * unchanged on Node, Bun and Deno.
+ */
+import type { Limits } from '../../core/limits.ts';
+import type { DeflateOptions } from '../../core/deflate/options.ts';
+import type { ExtensionOffer } from '../../core/extension-offer.ts';
+
+/** Header fields for a response: a record or `[name, value]` pairs (pairs allow repeated names). */
+export type HeadersInit = Record<string, string> | Iterable<readonly [string, string]>;
+
+/** A WebSocket upgrade request, as handed to {@link ServeOptions.upgrade}. */
+export interface UpgradeRequest {
+  /** Always `GET` (the core refuses anything else with 405 before the hook runs). */
+  readonly method: string;
+  /** The request target as sent, e.g. `/chat?room=1`. */
+  readonly url: string;
+  /** The path part of {@link url}, without the query. */
+  readonly path: string;
+  /** Header fields by lower-cased name; repeated fields joined with `, `. */
+  readonly headers: ReadonlyMap<string, string>;
+  /** Subprotocols offered by the client, in its order. */
+  readonly protocols: readonly string[];
+  /** Extensions offered by the client, in its order. */
+  readonly extensions: readonly ExtensionOffer[];
+  /** The `Origin` header, if any (browsers always send it). */
+  readonly origin: string | undefined;
+  /** The peer's IP address. */
+  readonly remoteAddress: string;
+  /** True over TLS (wss). */
+  readonly secure: boolean;
+}
+
+/** Context handed to the upgrade hook with the request. */
+export interface UpgradeContext {
+  /** The subprotocol the server would select from its {@link ServeOptions.protocols} list (undefined: none). */
+  readonly protocol: string | undefined;
+}
+
+/** Accept the upgrade, attaching `data` to the socket (`ws.data`). */
+export interface UpgradeAccept<T> {
+  readonly data?: T;
+  /** Override the selected subprotocol; must be one the client offered. */
+  readonly protocol?: string;
+  /** Extra headers on the 101 response. */
+  readonly headers?: HeadersInit;
+}
+
+/** Refuse the upgrade with an HTTP response (the connection is then closed). */
+export interface UpgradeReject {
+  /** HTTP status, 400–599. */
+  readonly status: number;
+  readonly headers?: HeadersInit;
+  readonly body?: string | Uint8Array;
+}
+
+/** What the upgrade hook returns: accept (with data), reject, or `undefined` to accept as is. */
+export type UpgradeDecision<T> = UpgradeAccept<T> | UpgradeReject | undefined | void;
+
+/** A plain HTTP request (no `Upgrade`), handed to {@link ServeOptions.fetch}. */
+export interface HttpRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly path: string;
+  readonly headers: ReadonlyMap<string, string>;
+  readonly remoteAddress: string;
+  readonly secure: boolean;
+}
+
+/** The answer to a plain HTTP request. The connection is closed after it (no keep-alive). */
+export interface HttpResponse {
+  readonly status: number;
+  readonly headers?: HeadersInit;
+  readonly body?: string | Uint8Array;
+}
+
+/** A peer-caused failure, reported to {@link WebSocketHandlers.error}. */
+export interface PeerFailure extends Error {
+  /** The core's stable code, e.g. `INVALID_UTF8`, `IDLE_TIMEOUT`. */
+  readonly code: string;
+  /** The close code the core sent, when it sent one. */
+  readonly closeCode?: number;
+}
+
+/**
+ * Connection handlers. One object is shared by all sockets (no per-socket closures); per-socket state
+ * belongs in `ws.data`. A `message` handler may return a promise: reading from that socket pauses until it
+ * settles, and later messages are delivered after it, in order.
+ */
+export interface WebSocketHandlers<T> {
+  open?(ws: ServerWebSocket<T>): void;
+  /** A whole message: text as a string (already validated UTF-8), binary as bytes owned by the handler. */
+  message?(ws: ServerWebSocket<T>, data: string | Uint8Array): void | Promise<void>;
+  /**
+   * Receive mode `stream` only: part of a message as it arrives. Text parts are bytes, because a part may
+   * split a UTF-8 sequence.
+   */
+  fragment?(ws: ServerWebSocket<T>, data: Uint8Array, info: { binary: boolean; first: boolean; fin: boolean }): void | Promise<void>;
+  /** The connection is finished. `code` is the peer's close code (1005 none, 1006 no close handshake). */
+  close?(ws: ServerWebSocket<T>, code: number, reason: string, wasClean: boolean): void;
+  /** The outbound queue fell below the low-water mark after having been above the high-water mark. */
+  drain?(ws: ServerWebSocket<T>): void;
+  /** A ping arrived (the core has already answered it). */
+  ping?(ws: ServerWebSocket<T>, data: Uint8Array): void;
+  pong?(ws: ServerWebSocket<T>, data: Uint8Array): void;
+  /**
+   * The peer broke the protocol or a limit (a {@link PeerFailure}; the close frame is already sent), or a
+   * handler threw or rejected (the error as thrown). Without this handler, handler errors are logged.
+   */
+  error?(ws: ServerWebSocket<T>, error: unknown): void;
+}
+
+/** Outbound backpressure policy of every connection. */
+export interface BackpressureOptions {
+  /** Bytes queued towards the peer above which `send` reports backpressure and reading pauses. Default `limits.outboundHighWaterMark` (1 MiB). */
+  highWaterMark?: number;
+  /** Bytes below which reading resumes and `drain` fires. Default `limits.outboundLowWaterMark` (256 KiB). */
+  lowWaterMark?: number;
+  /**
+   * What `send` does while the queue is above the high-water mark: `wait` queues anyway and returns -1
+   * (the application should wait for `drain`), `drop` discards the message and returns 0, `close` closes
+   * the connection with {@link closeCode} and returns 0. Default `wait`.
+   */
+  onLimit?: 'wait' | 'drop' | 'close';
+  /** Close code for `onLimit: 'close'`: 1008 (policy violation, default) or 1013 (try again later). */
+  closeCode?: number;
+}
+
+/** TLS material: PEM strings, or paths of PEM files. */
+export interface TlsConfig {
+  cert?: string;
+  key?: string;
+  certFile?: string;
+  keyFile?: string;
+  /** Passphrase of an encrypted key (Node and Bun). */
+  passphrase?: string;
+  /** Extra CA certificates (PEM) for client certificates (Node and Bun). */
+  ca?: string;
+}
+
+/** Options of `serve()`, the same on every runtime. */
+export interface ServeOptions<T> {
+  /** TCP port; 0 lets the OS pick one (see {@link Server.port}). Default 0. */
+  port?: number;
+  /** Interface to listen on. Default `127.0.0.1` (loopback: expose deliberately). */
+  hostname?: string;
+  /** TLS (wss). Omitted: plain ws. */
+  tls?: TlsConfig;
+  /** Limits of each connection (core/limits.ts); also the source of the default water marks. */
+  limits?: Partial<Limits>;
+  /** permessage-deflate (RFC 7692); `false` or absent disables it. */
+  deflate?: DeflateOptions | false;
+  /** `message` (default): whole messages. `stream`: `fragment` handler as payload arrives. */
+  receiveMode?: 'message' | 'stream';
+  /**
+   * Allowed origins (exact, case-insensitive, e.g. `https://example.com`), or a predicate. Others get 403.
+   * With a list, a request without `Origin` (a non-browser client) is refused; a predicate sees `undefined`.
+   */
+  origins?: readonly string[] | ((origin: string | undefined) => boolean);
+  /**
+   * Subprotocols in the server's preference order. The first one of this list that the client offered is
+   * selected; none in common selects none (the upgrade still succeeds; the hook may refuse it).
+   */
+  protocols?: readonly string[];
+  /** Outbound backpressure policy. */
+  backpressure?: BackpressureOptions;
+  /**
+   * Decides on each upgrade (after the origin check). May be async: bytes that arrive meanwhile are kept by
+   * the core (bounded by `limits.maxPendingBytes`), and `limits.handshakeTimeoutMs` bounds the decision.
+   * A throw or rejection answers 500.
+   */
+  upgrade?(req: UpgradeRequest, ctx: UpgradeContext): UpgradeDecision<T> | Promise<UpgradeDecision<T>>;
+  /** Answers plain HTTP requests (no `Upgrade`). Absent: such requests get 426. A throw answers 500. */
+  fetch?(req: HttpRequest): HttpResponse | Promise<HttpResponse>;
+  /** Connection handlers. */
+  websocket: WebSocketHandlers<T>;
+  /** Upper bound of `stop()`'s wait for close handshakes, in ms. Default `limits.closeTimeoutMs` + 1000. */
+  stopTimeoutMs?: number;
+}
+
+/** A WebSocket connection, as handed to the handlers. */
+export interface ServerWebSocket<T> {
+  /**
+   * Sends a text (string) or binary message. Returns the bytes handed to the transport (>0), -1 if the
+   * message was queued above the high-water mark (wait for `drain`), or 0 if it was dropped (the socket is
+   * not open, or the `drop`/`close` backpressure policy applied).
+   */
+  send(data: string | Uint8Array | ArrayBuffer | ArrayBufferView, compress?: boolean): number;
+  /** {@link send} for text. */
+  sendText(data: string, compress?: boolean): number;
+  /** {@link send} for binary. */
+  sendBinary(data: Uint8Array | ArrayBuffer | ArrayBufferView, compress?: boolean): number;
+  /** Starts the close handshake (no-op unless open). Throws `MisuseError` on an invalid code or a reason over 123 bytes. */
+  close(code?: number, reason?: string): void;
+  /** Closes the transport now, without a close handshake. */
+  terminate(): void;
+  /** Sends a ping (at most 125 bytes). Same return values as {@link send}. */
+  ping(data?: string | Uint8Array): number;
+  /** Sends an unsolicited pong (a heartbeat; RFC 6455 §5.5.3). */
+  pong(data?: string | Uint8Array): number;
+  /** Bytes queued towards the peer and not yet written to the OS. */
+  readonly bufferedAmount: number;
+  /** The selected subprotocol ('' if none). */
+  readonly protocol: string;
+  /** The `Sec-WebSocket-Extensions` value sent back ('' if none). */
+  readonly extensions: string;
+  readonly remoteAddress: string;
+  /** 0 CONNECTING, 1 OPEN, 2 CLOSING, 3 CLOSED (as WHATWG WebSocket). */
+  readonly readyState: 0 | 1 | 2 | 3;
+  /** Application data attached by the upgrade hook. */
+  data: T;
+  /** Resolves once the outbound queue is at or below the low-water mark (at once if it is), or the socket closed. */
+  drained(): Promise<void>;
+}
+
+/** A listening server. */
+export interface Server {
+  /** The bound port (the OS's pick when `port: 0`). */
+  readonly port: number;
+  readonly hostname: string;
+  /** e.g. `ws://127.0.0.1:8080/` or `wss://…`. */
+  readonly url: string;
+  /** Open transports (handshaking, open or closing). */
+  readonly connections: number;
+  /**
+   * Graceful shutdown: stop accepting, close every open socket with 1001, wait for the close handshakes up to
+   * `timeoutMs` (default {@link ServeOptions.stopTimeoutMs}), then terminate the rest. `force` skips the wait.
+   */
+  stop(options?: { timeoutMs?: number; force?: boolean }): Promise<void>;
+}
+
+/** What an adapter can do on its runtime: differences are stated here rather than hidden. */
+export interface AdapterCapabilities {
+  readonly runtime: 'node' | 'bun' | 'deno';
+  /**
+   * Writes over TLS feel the peer's reading speed, so `bufferedAmount`, `send() === -1`, `drain` and the
+   * inbound pause work for wss. False on Deno: `TlsConn.write` resolves once rustls has buffered the
+   * plaintext, without bound, so a peer that stops reading is not detected by the write path.
+   */
+  readonly tlsBackpressure: boolean;
+  /** `createUpgradeHandler()` for an existing HTTP server's `upgrade` event. */
+  readonly httpServerUpgrade: boolean;
+}

@@ -1,0 +1,75 @@
+/**
+ * An outbound byte queue for runtimes whose sockets do not buffer (Bun) or write asynchronously (Deno).
+ * Small chunks (a frame header, a short message) are merged when taken, so that one tick's output leaves in
+ * one syscall / TLS record; large chunks are written as they are (no copy).
+ */
+
+/** Largest merged buffer. */
+export const MERGE_LIMIT = 64 * 1024;
+/** Only a head chunk below this size starts a merge (large chunks and remainders are written without a copy). */
+export const SMALL_CHUNK = 16 * 1024;
+
+/** FIFO of byte chunks with a byte count. */
+export class WriteQueue {
+  private chunks: Uint8Array[] = [];
+  private head = 0;
+  /** Bytes queued and not yet consumed. */
+  bytes = 0;
+
+  /** Appends chunks (empty ones are skipped). */
+  push(chunks: readonly Uint8Array[]): void {
+    for (const chunk of chunks) {
+      if (chunk.byteLength === 0) continue;
+      this.chunks.push(chunk);
+      this.bytes += chunk.byteLength;
+    }
+  }
+
+  /** The next bytes to write (several small chunks merged), or undefined when empty. Stays queued until {@link consume}. */
+  peek(): Uint8Array | undefined {
+    const chunks = this.chunks;
+    if (this.head >= chunks.length) return undefined;
+    const first = chunks[this.head]!;
+    if (first.byteLength >= SMALL_CHUNK || this.head + 1 >= chunks.length) return first;
+    let end = this.head;
+    let size = 0;
+    while (end < chunks.length && size + chunks[end]!.byteLength <= MERGE_LIMIT) size += chunks[end++]!.byteLength;
+    if (end - this.head < 2) return first;
+    const merged = new Uint8Array(size);
+    let offset = 0;
+    for (let i = this.head; i < end; i++) {
+      merged.set(chunks[i]!, offset);
+      offset += chunks[i]!.byteLength;
+    }
+    this.head = end - 1;
+    chunks[this.head] = merged;
+    return merged;
+  }
+
+  /** Marks `count` bytes of the buffer last returned by {@link peek} as written. */
+  consume(count: number): void {
+    const chunks = this.chunks;
+    const first = chunks[this.head];
+    if (first === undefined || count <= 0) return;
+    this.bytes -= count;
+    if (count < first.byteLength) {
+      chunks[this.head] = first.subarray(count);
+      return;
+    }
+    this.head++;
+    if (this.head === chunks.length) {
+      this.chunks = [];
+      this.head = 0;
+    } else if (this.head >= 1024) {
+      this.chunks = chunks.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  /** Drops everything. */
+  clear(): void {
+    this.chunks = [];
+    this.head = 0;
+    this.bytes = 0;
+  }
+}
