@@ -69,6 +69,8 @@ export interface ParsedRequest {
   rawHeaders: ReadonlyArray<readonly [string, string]>;
 }
 
+type ErrorEvent = Extract<ConnectionEvent, { type: 'error' }>;
+
 const OPCODE_TEXT = 1;
 const OPCODE_BINARY = 2;
 const OPCODE_CONTINUATION = 0;
@@ -233,6 +235,7 @@ export class ServerConnection implements ReceiverSink {
     try {
       this.parser = undefined;
       this.onHead({ method: request.method, target: request.target, httpVersion: request.httpVersion, rawHeaders: request.rawHeaders.map((h) => [h[0], h[1]] as [string, string]) });
+      if (this.state === 'open') this.processPending();
     } finally {
       this.busy = false;
     }
@@ -266,16 +269,14 @@ export class ServerConnection implements ReceiverSink {
           if (this.pingSentAt >= 0) {
             // RFC 6455 §7.1.7: the peer is gone; close with 1001 and drop the transport without waiting.
             this.writeClose(1001, 'idle timeout');
-            this.emitError('IDLE_TIMEOUT', 'no data from the peer after a keepalive ping', 1001);
-            this.finish('timeout', 1006, '');
+            this.finish('timeout', 1006, '', this.errorEvent('IDLE_TIMEOUT', 'no data from the peer after a keepalive ping', 1001));
           } else {
             encodeFrame(true, false, OPCODE_PING, EMPTY, this.writes);
             this.pingSentAt = now;
           }
           break;
         case 'closing':
-          this.emitError('CLOSE_TIMEOUT', 'the peer did not answer the close frame in time');
-          this.finish('timeout', 1006, '');
+          this.finish('timeout', 1006, '', this.errorEvent('CLOSE_TIMEOUT', 'the peer did not answer the close frame in time'));
           break;
         default:
           break;
@@ -296,6 +297,10 @@ export class ServerConnection implements ReceiverSink {
     const protocol = options.protocol ?? '';
     if (protocol !== '' && !request.protocols.includes(protocol)) {
       throw new MisuseError('INVALID_OPTION', `subprotocol ${JSON.stringify(protocol)} was not offered by the client`);
+    }
+    if (options.deflate && !request.extensions.some((offer) => offer.name === 'permessage-deflate')) {
+      // RFC 6455 §9.1: the server may only answer with an extension the client offered.
+      throw new MisuseError('INVALID_OPTION', 'accept({ deflate }) needs a permessage-deflate offer from the client');
     }
     const deflate = options.deflate === undefined ? this.proposedDeflate : options.deflate === false ? undefined : options.deflate;
     const extensions =
@@ -320,15 +325,20 @@ export class ServerConnection implements ReceiverSink {
     this.move('accept');
     this.lastReceivedAt = this.now;
     this.emit({ type: 'open', protocol, extensions });
+    // Called from the request handler inside receive(): the early bytes are parsed when the handler returns.
+    if (!this.busy) this.processPending();
+  }
+
+  /** Parses the bytes that arrived while the application was deciding. */
+  private processPending(): void {
     const pending = this.pending;
     this.pending = undefined;
     this.pendingBytes = 0;
-    if (pending !== undefined) {
-      for (const chunk of pending) {
-        const state = this.state; // handlers may have closed it meanwhile
-        if (state !== 'open' && state !== 'closing') break;
-        this.receiver.push(chunk);
-      }
+    if (pending === undefined) return;
+    for (const chunk of pending) {
+      const state = this.state; // handlers may have closed it meanwhile
+      if (state !== 'open' && state !== 'closing') break;
+      this.receiver.push(chunk);
     }
   }
 
@@ -456,15 +466,18 @@ export class ServerConnection implements ReceiverSink {
     else this.events.push(event);
   }
 
-  private emitError(code: PeerErrorCode, message: string, closeCode?: number, status?: number): void {
+  private errorEvent(code: PeerErrorCode, message: string, closeCode?: number, status?: number): ErrorEvent {
     const event: { type: 'error'; code: PeerErrorCode; message: string; closeCode?: number; status?: number } = { type: 'error', code, message };
     if (closeCode !== undefined) event.closeCode = closeCode;
     if (status !== undefined) event.status = status;
-    this.emit(event);
+    return event;
   }
 
-  /** Moves to `closed`, asks for the transport to close, and reports it. */
-  private finish(transition: Transition, code: number, reason: string): void {
+  /**
+   * Moves to `closed`, asks for the transport to close, and reports it: first the peer's error if there is one
+   * (handlers then already see the final state, so nothing they call can write after the close), then `closed`.
+   */
+  private finish(transition: Transition, code: number, reason: string, error?: ErrorEvent): void {
     if (this.currentState === 'closed') return;
     this.move(transition);
     this.receiver.stopped = true;
@@ -475,6 +488,7 @@ export class ServerConnection implements ReceiverSink {
     this.pending = undefined;
     this.parser = undefined;
     this.transportShouldClose = true;
+    if (error !== undefined) this.emit(error);
     this.emit({ type: 'closed', code, reason, wasClean: this.closeSent && this.closeReceived });
   }
 
@@ -488,9 +502,16 @@ export class ServerConnection implements ReceiverSink {
       this.failHttp(result.status, result.code, result.reason, []);
       return;
     }
-    // Bytes after the head are frames that arrived early: keep them until the application decides.
-    if (result.consumed < chunk.length) this.keepPending(chunk.subarray(result.consumed));
-    if (this.currentState === 'handshake') this.onHead(result.head);
+    this.onHead(result.head);
+    // Bytes after the head are frames that arrived early. If the request handler accepted at once, they are
+    // parsed now (after the handler returned, so that what it sent comes first); else kept until the decision.
+    if (result.consumed < chunk.length) this.afterHead(chunk.subarray(result.consumed));
+  }
+
+  private afterHead(rest: Uint8Array): void {
+    const state = this.state;
+    if (state === 'deciding') this.keepPending(rest);
+    else if (state === 'open' || state === 'closing') this.receiver.push(rest);
   }
 
   private onHead(head: RequestHead): void {
@@ -531,8 +552,7 @@ export class ServerConnection implements ReceiverSink {
 
   private failHttp(status: number, code: PeerErrorCode, reason: string, headers: ReadonlyArray<readonly [string, string]>): void {
     this.writes.push(buildRejectResponse(status, { headers, body: reason }));
-    this.emitError(code, reason, undefined, status);
-    this.finish('fail', 1006, '');
+    this.finish('fail', 1006, '', this.errorEvent(code, reason, undefined, status));
   }
 
   /** RFC 6455 §7.1.7 "Fail the WebSocket Connection": send a close frame with `closeCode`, then close the transport. */
@@ -541,8 +561,7 @@ export class ServerConnection implements ReceiverSink {
     if (state === 'closed') return;
     this.receiver.stopped = true;
     if (!this.closeSent) this.writeClose(closeCode, '');
-    this.emitError(code, message, closeCode);
-    this.finish('fail', closeCode, '');
+    this.finish('fail', closeCode, '', this.errorEvent(code, message, closeCode));
   }
 
   private writeClose(code: number, reason: string): void {

@@ -13,12 +13,12 @@ import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const bin = (name) => join(root, 'node_modules', '.bin', name);
-const SCRIPTS = ['echo', 'demo'];
+const SCRIPTS = ['echo', 'demo', 'replay', 'fuzz'];
 const RUNTIMES = ['node', 'bun', 'deno'];
 
 function usage(message) {
   if (message) console.error(`run: ${message}`);
-  console.error('usage: node scripts/run.mjs <echo|demo> [--runtime node|bun|deno] [args...]');
+  console.error('usage: node scripts/run.mjs <echo|demo|replay|fuzz> [--runtime node|bun|deno] [args...]');
   process.exit(2);
 }
 

@@ -55,6 +55,7 @@ export interface MessageDecompressor {
    * takeover the window is dropped. `budget` caps the inflated size of the whole message (compared with the
    * running total of this message): inflation stops as soon as it would be exceeded, so the work and memory
    * spent on a bomb are bounded by the budget, not by what the input expands to.
+   * Output produced before a failure is still appended to `out`.
    * Returns `'ok'`, `'too-big'` (over budget) or `'corrupt'` (invalid DEFLATE data, RFC 7692 §8: fail the
    * connection, close 1007). Never throws. After `'too-big'` or `'corrupt'` the stream is dropped and every
    * later call returns the same status.
@@ -351,8 +352,10 @@ class PakoDecompressor implements MessageDecompressor {
         const produced = strm.next_out;
         if (produced > 0) {
           this.#produced += produced;
-          if (this.#produced > budget) return 'too-big';
+          // Output is handed over even when it passes the budget (by one byte at most), so that the caller
+          // judges the same bytes however the input was chunked (e.g. invalid UTF-8 before the excess).
           out.push(inflateScratch.slice(0, produced));
+          if (this.#produced > budget) return 'too-big';
         }
         if (zstatus === Z_STREAM_END) {
           this.#streamEnded = true; // bytes after the final block (at least the tail) are ignored

@@ -230,7 +230,7 @@ export class FrameReceiver {
     if (this.messageOpcode === TEXT) {
       const bad = this.utf8.push(buf, start, end);
       if (bad >= 0) {
-        this.fail('INVALID_UTF8', 1007, 'invalid UTF-8 in a text message');
+        this.failText(buf, start, bad);
         return;
       }
     }
@@ -252,32 +252,45 @@ export class FrameReceiver {
   private inflate(data: Uint8Array, last: boolean): void {
     const decompressor = this.decompressor as MessageDecompressor;
     const out = this.inflated;
-    const budget = this.limits.maxMessageSize - this.inflatedBytes;
-    const status = decompressor.push(data, last, budget, out);
-    if (status === 'too-big') {
-      out.length = 0;
-      this.fail('MESSAGE_TOO_LARGE', 1009, `inflated message exceeds maxMessageSize ${this.limits.maxMessageSize}`);
-      return;
-    }
-    if (status === 'corrupt') {
-      out.length = 0;
-      this.fail('DEFLATE_ERROR', 1007, 'invalid compressed data');
-      return;
-    }
+    // The decompressor counts the message's inflated bytes itself: the budget is the whole message's.
+    const status = decompressor.push(data, last, this.limits.maxMessageSize, out);
     const text = this.messageOpcode === TEXT;
+    // Output produced before a failure is still checked first, so that the verdict does not depend on how the
+    // input was chunked (invalid text found early is a 1007 whatever comes after it).
     for (let i = 0; i < out.length; i++) {
       const part = out[i] as Uint8Array;
+      // Only bytes within the message limit are judged: the byte past it is a 1009, whatever it holds.
+      const within = Math.min(part.length, Math.max(0, this.limits.maxMessageSize - this.inflatedBytes));
       this.inflatedBytes += part.length;
-      if (text && this.utf8.push(part, 0, part.length) >= 0) {
+      const bad = text ? this.utf8.push(part, 0, within) : -1;
+      if (bad >= 0) {
         out.length = 0;
-        this.fail('INVALID_UTF8', 1007, 'invalid UTF-8 in a compressed text message');
+        this.failText(part, 0, bad);
         return;
       }
+      if (status !== 'ok') continue;
       if (this.streaming) this.deliverPart(part, false);
       else this.message.append(part, 0, part.length);
     }
     out.length = 0;
+    if (status === 'too-big') {
+      this.fail('MESSAGE_TOO_LARGE', 1009, `inflated message exceeds maxMessageSize ${this.limits.maxMessageSize}`);
+      return;
+    }
+    if (status === 'corrupt') {
+      this.fail('DEFLATE_ERROR', 1007, 'invalid compressed data');
+      return;
+    }
     if (last && this.streaming) this.deliverPart(EMPTY, true);
+  }
+
+  /**
+   * Invalid UTF-8 at `buf[bad]`. In stream mode the valid bytes before it are delivered first, so that the
+   * application sees the same bytes however the input was chunked; then the connection fails with 1007.
+   */
+  private failText(buf: Uint8Array, start: number, bad: number): void {
+    if (this.streaming && bad > start) this.deliverPart(buf.subarray(start, bad), false);
+    if (!this.stopped) this.fail('INVALID_UTF8', 1007, 'invalid UTF-8 in a text message');
   }
 
   private deliverPart(data: Uint8Array, last: boolean): void {

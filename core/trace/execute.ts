@@ -41,7 +41,7 @@ export interface ExecutedStep {
   readonly eventCount: number;
   readonly state: string;
   readonly transportShouldClose: boolean;
-  /** Bytes the core held while the application decided (`pendingBytes`), if observable. */
+  /** Bytes the core holds while the application decides (its `pending` chunks), if observable. */
   readonly pendingBytes: number;
   /** Bytes of a message being reassembled, if observable. */
   readonly bufferedMessageBytes: number;
@@ -129,6 +129,15 @@ function probe(target: unknown, ...path: string[]): number {
   return typeof value === 'number' ? value : 0;
 }
 
+/** Total length of a private array of byte chunks, for instrumentation; 0 when absent. */
+function heldBytes(target: unknown, field: string): number {
+  const value = (target as Record<string, unknown>)[field];
+  if (!Array.isArray(value)) return 0;
+  let total = 0;
+  for (const chunk of value) if (chunk instanceof Uint8Array) total += chunk.length;
+  return total;
+}
+
 /** Runs `trace` (its `in`/`tick`/`end`/`cmd` records; `out`/`ev` are expectations and only mark take points). */
 export function executeTrace(trace: Trace, options: ExecuteOptions = {}): Execution {
   const records = trace.records;
@@ -157,6 +166,9 @@ export function executeTrace(trace: Trace, options: ExecuteOptions = {}): Execut
   let ended = false;
   let truncated = false;
   let failure: ExecutionFailure | undefined;
+  // The time of the I/O call in progress: a command issued from an event handler happens at that time (a recorder
+  // writes the same; a hand-made or mutated trace may say otherwise, which would move the core's clock mid-call).
+  let callTime = 0;
 
   const runCommand = (conn: ServerConnection, cmd: TraceCommand, t: number, recordIndex: number): void => {
     try {
@@ -183,7 +195,7 @@ export function executeTrace(trace: Trace, options: ExecuteOptions = {}): Execut
       }
     }
     const list = inEventCommands.get(index);
-    if (list !== undefined) for (const c of list) runCommand(conn, c.cmd, c.t, c.recordIndex);
+    if (list !== undefined) for (const c of list) runCommand(conn, c.cmd, callTime, c.recordIndex);
   };
 
   const take = (): void => {
@@ -208,6 +220,7 @@ export function executeTrace(trace: Trace, options: ExecuteOptions = {}): Execut
   try {
     run: for (recordIndex = 0; recordIndex < records.length; recordIndex++) {
       const r = records[recordIndex]!;
+      if (r.kind === 'in' || r.kind === 'tick' || r.kind === 'end' || (r.kind === 'cmd' && r.inEvent === undefined)) callTime = r.t;
       switch (r.kind) {
         case 'in': {
           inputBytes += r.data.length;
@@ -251,7 +264,7 @@ export function executeTrace(trace: Trace, options: ExecuteOptions = {}): Execut
         eventCount: events.length,
         state: conn.state,
         transportShouldClose: conn.transportShouldClose,
-        pendingBytes: probe(conn, 'pendingBytes'),
+        pendingBytes: heldBytes(conn, 'pending'),
         bufferedMessageBytes: probe(receiver, 'message', 'length'),
       });
     }

@@ -8,3 +8,7 @@ export { eventToTrace, eventKey } from './event-form.ts';
 export { DEFAULT_TRACE_MAX_BYTES, RecordingConnection, TraceRecorder, requestHeadBytes, traceOptions, type TraceRecorderOptions } from './recorder.ts';
 export { applyCommand, executeTrace, type ExecuteOptions, type ExecutedStep, type Execution, type ExecutionFailure } from './execute.ts';
 export { compareBytes, compareEvents, formatDivergence, replayTrace, type ReplayDivergence, type ReplayResult } from './replay.ts';
+export { checkInvariants, type InflaterFactory, type InvariantOptions, type Violation } from './invariants.ts';
+export { compareExecutions } from './split-invariance.ts';
+export { predictEvents, requestHeadEnd, utf8Check, type OracleEvent, type OracleInflater, type OracleOptions } from './oracle.ts';
+export { parseServerOutput, type ServerFrame, type ServerOutput } from './server-output.ts';

@@ -38,6 +38,11 @@ export interface ReplayResult {
   readonly divergences: readonly ReplayDivergence[];
   /** The concatenated `out` records. */
   readonly expectedOutput: Uint8Array;
+  /**
+   * Whether writes were compared: the trace has `out` or `ev` records (a recording). An input-only trace (hand-made,
+   * or a fuzzer's regression) is only executed.
+   */
+  readonly comparedWrites: boolean;
   /** Whether the trace had `ev` records (and events were compared). */
   readonly comparedEvents: boolean;
   /** The trace was truncated: the recording is compared as a prefix of the replay. */
@@ -114,15 +119,16 @@ export function replayTrace(trace: Trace, options: ExecuteOptions = {}): ReplayR
     at += o.length;
   }
   const comparedEvents = expectedEvents.length > 0;
+  const comparedWrites = outs.length > 0 || comparedEvents;
   const divergences: ReplayDivergence[] = [];
   if (execution.failure !== undefined) divergences.push({ kind: 'threw', recordIndex: execution.failure.recordIndex, message: execution.failure.message });
-  const writes = compareBytes(expectedOutput, execution.output, truncated);
+  const writes = comparedWrites ? compareBytes(expectedOutput, execution.output, truncated) : undefined;
   if (writes !== undefined) divergences.push(writes);
   if (comparedEvents) {
     const events = compareEvents(expectedEvents, execution.events, truncated);
     if (events !== undefined) divergences.push(events);
   }
-  return { ok: divergences.length === 0, divergence: divergences[0], divergences, expectedOutput, comparedEvents, truncated, execution };
+  return { ok: divergences.length === 0, divergence: divergences[0], divergences, expectedOutput, comparedWrites, comparedEvents, truncated, execution };
 }
 
 /** A human-readable description of a divergence. */

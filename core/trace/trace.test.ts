@@ -154,7 +154,7 @@ replay('reports the first differing byte with context', () => {
   const records = trace.records.map((r) => {
     if (r.kind !== 'out' || r.data[0] !== 0x81) return r;
     const data = r.data.slice();
-    data[3] = 0x45; // 'l' → 'E'
+    data[3] = 0x45; // 'e' → 'E'
     return { ...r, data };
   });
   const result = replayTrace({ header: trace.header, records });
@@ -164,7 +164,7 @@ replay('reports the first differing byte with context', () => {
   if (d.kind !== 'writes') return;
   const headLength = result.expectedOutput.indexOf(0x81);
   assert.is(d.offset, headLength + 3);
-  assert.ok(d.expected.includes('[45]') && d.actual.includes('[6c]'), formatDivergence(d));
+  assert.ok(d.expected.includes('[45]') && d.actual.includes('[65]'), formatDivergence(d));
 });
 
 replay('commands between I/O, commands inside handlers, ticks and the end of input', () => {
@@ -237,6 +237,21 @@ replay('receiveRequest is recorded as the equivalent request head', () => {
   conn.takeWrites();
   const result = replayTrace(parseTrace(conn.recorder.serialize()));
   assert.ok(result.ok, result.divergence && formatDivergence(result.divergence));
+});
+
+replay('a connection driven with takeEvents() (no onEvent) records and replays', () => {
+  const conn = new RecordingConnection({}, { label: 'polling' }, 0);
+  conn.receive(concatBytes([upgradeRequest(), clientFrame(1, 'early')]), 1);
+  for (const event of conn.takeEvents()) if (event.type === 'request') conn.accept();
+  conn.takeWrites();
+  conn.receive(clientFrame(2, bytes(7, 7)), 2);
+  for (const event of conn.takeEvents()) if (event.type === 'message') conn.send(event.data, { binary: event.binary });
+  conn.takeWrites();
+  const trace = parseTrace(conn.recorder.serialize());
+  assert.ok(trace.records.every((r) => r.kind !== 'cmd' || r.inEvent === undefined));
+  const result = replayTrace(trace);
+  assert.ok(result.ok, result.divergence && formatDivergence(result.divergence));
+  assert.equal(result.execution.events.map((e) => e.type), ['request', 'open', 'message', 'message']);
 });
 
 replay('a truncated trace is compared as a prefix', () => {

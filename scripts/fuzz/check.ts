@@ -1,0 +1,87 @@
+/**
+ * One fuzz execution: run a trace, check every invariant (core/trace/invariants.ts) and the handshake
+ * (handshake-check.ts), then run it again re-chunked and check that the events and bytes are the same.
+ */
+import type { ServerConnection, ServerConnectionOptions } from '../../core/connection.ts';
+import { executeTrace, type Execution } from '../../core/trace/execute.ts';
+import type { Trace } from '../../core/trace/format.ts';
+import { checkInvariants, type Violation } from '../../core/trace/invariants.ts';
+import { compareExecutions } from '../../core/trace/split-invariance.ts';
+import { pakoInflaters } from './client-deflate.ts';
+import { checkHandshake } from './handshake-check.ts';
+import type { Rng } from './rng.ts';
+
+/** How the second run re-chunks each input record. */
+export type SplitStrategy = 'random' | 'bytes' | 'halves';
+
+/** Options of {@link checkTrace}. */
+export interface CheckOptions {
+  /** Split strategies to compare against the unsplit run (default `['random']` with `rng`, else `['bytes', 'halves']`); `random` needs `rng`. */
+  splits?: readonly SplitStrategy[];
+  rng?: Rng;
+  /**
+   * Skip the split comparison for traces that act on the connection from the `request` handler after accepting
+   * (a known core issue, see conformance/regressions/accept-*.jsonl: early frames are processed inside `accept()`
+   * only when they share the head's chunk). The fuzzer sets it so that the issue does not drown new findings;
+   * remove once the core is fixed.
+   */
+  skipKnownAcceptReentrancy?: boolean;
+  /** An alternative core (for the injected-bug experiment). */
+  createConnection?: (options: ServerConnectionOptions, now: number) => ServerConnection;
+}
+
+/** The result of one check. */
+export interface CheckResult {
+  readonly violations: Violation[];
+  readonly execution: Execution;
+}
+
+function cutsFor(strategy: SplitStrategy, data: Uint8Array, rng: Rng | undefined): number[] {
+  const n = data.length;
+  if (n < 2) return [];
+  switch (strategy) {
+    case 'bytes': {
+      // Every byte its own chunk; for long chunks, at most 2048 pieces (keeps minimization affordable).
+      const step = Math.ceil(n / 2048);
+      return Array.from({ length: Math.ceil(n / step) - 1 }, (_, i) => (i + 1) * step);
+    }
+    case 'halves':
+      return [n >> 1];
+    case 'random': {
+      if (rng === undefined) return [n >> 1];
+      if (n <= 64 && rng.chance(0.2)) return Array.from({ length: n - 1 }, (_, i) => i + 1);
+      const count = 1 + rng.int(Math.min(4, n - 1));
+      const cuts = new Set<number>();
+      for (let i = 0; i < count; i++) cuts.add(1 + rng.int(n - 1));
+      return [...cuts].sort((a, b) => a - b);
+    }
+  }
+}
+
+/** Runs `trace` once plainly and once per split strategy; returns every violation found. */
+export function checkTrace(trace: Trace, options: CheckOptions = {}): CheckResult {
+  const base = { takeWrites: 'step' as const, createConnection: options.createConnection };
+  const execution = executeTrace(trace, base);
+  const violations = checkInvariants(trace, execution, { inflaters: pakoInflaters });
+  if (violations.length === 0) violations.push(...checkHandshake(trace, execution));
+  if (violations.length > 0) return { violations, execution };
+  // In stream mode the number of fragment events follows the chunking, so a command tied to the n-th event
+  // (inEvent) lands elsewhere when the input is cut differently: split invariance does not apply.
+  if (trace.header.options.receiveMode === 'stream' && trace.records.some((r) => r.kind === 'cmd' && r.inEvent !== undefined)) {
+    return { violations, execution };
+  }
+  if (options.skipKnownAcceptReentrancy) {
+    const inRequestHandler = trace.records.filter((r) => r.kind === 'cmd' && r.inEvent === 1).length + (trace.header.app === 'echo' ? 1 : 0);
+    if (inRequestHandler >= 2) return { violations, execution };
+  }
+  const splits = options.splits ?? (options.rng ? ['random'] : ['bytes', 'halves']);
+  for (const strategy of splits) {
+    const split = executeTrace(trace, { ...base, split: (data) => cutsFor(strategy, data, options.rng) });
+    const difference = compareExecutions(execution, split);
+    if (difference !== undefined) {
+      violations.push({ kind: difference.kind, message: `${difference.message} (split: ${strategy})` });
+      break;
+    }
+  }
+  return { violations, execution };
+}

@@ -1,0 +1,152 @@
+/**
+ * What a permessage-deflate client does (RFC 7692 §7.2.1): raw DEFLATE with a sync flush, minus the trailing
+ * `00 00 ff ff`; and the matching inflate, used by the fuzzer's oracle. Made with pako directly, independently of
+ * the core's codec.
+ */
+import { Deflate, Inflate, Z_SYNC_FLUSH } from 'pako';
+
+function concat(chunks: readonly Uint8Array[]): Uint8Array {
+  let total = 0;
+  for (const c of chunks) total += c.length;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+/** A client-side compressor keeping its context between messages (or not). */
+export class ClientDeflater {
+  private deflater: Deflate | undefined;
+  constructor(
+    private readonly windowBits = 15,
+    private readonly noContextTakeover = false,
+  ) {}
+
+  /** Compresses one message (RFC 7692 §7.2.1: sync flush, tail removed). */
+  compress(data: Uint8Array | string): Uint8Array {
+    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+    if (this.deflater === undefined || this.noContextTakeover) this.deflater = new Deflate({ raw: true, windowBits: this.windowBits });
+    const d = this.deflater;
+    d.chunks = [];
+    d.push(bytes, Z_SYNC_FLUSH);
+    const out = concat(d.chunks);
+    d.chunks = [];
+    // A sync flush ends with an empty stored block, 00 00 ff ff, which the sender removes.
+    return out.subarray(0, out.length - 4);
+  }
+}
+
+/** One compressed message with a fresh context. */
+export function deflateMessage(data: Uint8Array | string, windowBits = 15): Uint8Array {
+  return new ClientDeflater(windowBits, true).compress(data);
+}
+
+/** Result of one {@link ReferenceInflater.push}: the bytes inflated, or why inflation failed. */
+export type InflateOutcome = { ok: true; data: Uint8Array } | { ok: false; reason: 'corrupt' | 'too-big' | 'ambiguous'; data: Uint8Array };
+
+const TAIL = new Uint8Array([0, 0, 0xff, 0xff]);
+
+type PakoStream = { output: Uint8Array; next_out: number };
+
+/**
+ * The receiving side, for the oracle: inflates a message frame by frame (RFC 7692 §7.2.2), keeping the window
+ * between messages unless told not to. After a final block (BFINAL) the rest of the message is ignored and the
+ * next message starts a new stream (RFC 7692 §7.2.3.3).
+ */
+export class ReferenceInflater {
+  private inflater: Inflate | undefined;
+  private consumed = 0;
+  private produced = 0;
+  private ended = false;
+  private failed = false;
+  private readonly windowBits: number;
+  constructor(
+    windowBits: number,
+    private readonly noContextTakeover: boolean,
+    /** pako's output chunk: zlib lets a back-reference reach into the current output buffer beyond the window. */
+    private readonly chunkSize = 64 * 1024,
+  ) {
+    this.windowBits = Math.max(9, windowBits);
+  }
+
+  /** Feeds one frame's payload; `fin` ends the message (the tail is appended); `maxBytes` caps the message. */
+  push(payload: Uint8Array, fin: boolean, maxBytes: number): InflateOutcome {
+    if (this.failed) return { ok: false, reason: 'corrupt', data: new Uint8Array(0) };
+    this.consumed += payload.length;
+    let out: Uint8Array = new Uint8Array(0);
+    if (this.consumed > 0 && !this.ended) {
+      if (this.inflater === undefined) this.inflater = new Inflate({ raw: true, windowBits: this.windowBits, chunkSize: this.chunkSize });
+      const inflater = this.inflater;
+      const input = fin ? new Uint8Array(payload.length + 4) : payload;
+      if (fin) {
+        input.set(payload);
+        input.set(TAIL, payload.length);
+      }
+      // Collect output ourselves: pako's onEnd clears `chunks` when the stream ends (BFINAL), and on an error the
+      // last call's output is left in the stream's buffer.
+      const collected: Uint8Array[] = [];
+      inflater.onData = (chunk) => collected.push(chunk.slice());
+      const ok = inflater.push(input, Z_SYNC_FLUSH);
+      const failed = !ok || (inflater.err !== 0 && inflater.err !== 1);
+      if (failed) {
+        const strm = (inflater as unknown as { strm: PakoStream }).strm;
+        if (strm.next_out > 0) collected.push(strm.output.slice(0, strm.next_out));
+      }
+      out = concat(collected);
+      this.produced += out.length;
+      if (this.produced > maxBytes) return this.fail('too-big', out);
+      if (failed) return this.fail('corrupt', out);
+      if (inflater.ended) this.ended = true;
+    }
+    if (fin) {
+      this.consumed = 0;
+      this.produced = 0;
+      if (this.noContextTakeover || this.ended) this.inflater = undefined;
+      this.ended = false;
+    }
+    return { ok: true, data: out };
+  }
+
+  private fail(reason: 'too-big' | 'corrupt', data: Uint8Array): InflateOutcome {
+    this.failed = true;
+    this.inflater = undefined;
+    return { ok: false, reason, data };
+  }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * The oracle's inflater: a strict one (the agreed window, a small output buffer) and a lenient one (a 32 KiB window,
+ * a large buffer). zlib's "distance too far back" check depends on the output buffer, so data reaching past the
+ * agreed window may be accepted or refused by a correct receiver: where the two disagree the outcome is ambiguous.
+ */
+export class OracleDeflateReader {
+  private readonly strict: ReferenceInflater;
+  private readonly lenient: ReferenceInflater;
+  constructor(windowBits: number, noContextTakeover: boolean) {
+    this.strict = new ReferenceInflater(windowBits, noContextTakeover, 256);
+    this.lenient = new ReferenceInflater(15, noContextTakeover);
+  }
+
+  /** Feeds one frame's payload to both inflaters; see {@link ReferenceInflater.push}. */
+  push(payload: Uint8Array, fin: boolean, maxBytes: number): InflateOutcome {
+    const a = this.strict.push(payload, fin, maxBytes);
+    const b = this.lenient.push(payload, fin, maxBytes);
+    if (a.ok && b.ok && sameBytes(a.data, b.data)) return a;
+    if (!a.ok && !b.ok && a.reason === b.reason) return a;
+    return { ok: false, reason: 'ambiguous', data: b.data };
+  }
+}
+
+/** Inflaters for the invariant checks (client → server oracle, server → client echo check), built on pako. */
+export function pakoInflaters(windowBits: number, noContextTakeover: boolean): OracleDeflateReader {
+  return new OracleDeflateReader(windowBits, noContextTakeover);
+}
