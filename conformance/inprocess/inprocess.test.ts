@@ -1,18 +1,11 @@
 // The in-process suite against the core: sections 1–7 and 10 (and the fast part of 9) on virtual time.
-// Skips with a message if core/connection.ts cannot be loaded yet.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { selectCases } from '../cases/index.ts';
 import type { CaseResult } from '../types.ts';
 import { runSuite } from '../runner.ts';
 
-type RunInProcess = (typeof import('./run-inprocess.ts'))['runInProcess'];
-let runInProcess: RunInProcess | null = null;
-try {
-  ({ runInProcess } = await import('./run-inprocess.ts'));
-} catch (err) {
-  console.log(`SKIP in-process conformance: core/connection.ts not loadable yet (${(err as Error).message})`);
-}
+import { runInProcess } from './run-inprocess.ts';
 
 /** Verdicts the suite defines as not OK/OK for any server: informational cases. */
 const INFORMATIONAL = new Set(['7.1.6', '7.13.1', '7.13.2']);
@@ -26,19 +19,16 @@ function check(results: CaseResult[]): void {
 }
 
 test('sections 1–7 and 10 pass in-process', () => {
-  if (runInProcess === null) return;
   const cases = selectCases(['1.*', '2.*', '3.*', '4.*', '5.*', '6.*', '7.*', '10.*']);
   assert.is(cases.length, 247);
-  check(cases.map((c) => runInProcess!(c)));
+  check(cases.map((c) => runInProcess(c)));
 });
 
 test('section 9 (large messages, fragments, chops, round trips) passes in-process', () => {
-  if (runInProcess === null) return;
-  check(selectCases(['9.1.1', '9.1.2', '9.2.1', '9.2.2', '9.3.1', '9.4.1', '9.5.6', '9.7.1', '9.8.3']).map((c) => runInProcess!(c)));
+  check(selectCases(['9.1.1', '9.1.2', '9.2.1', '9.2.2', '9.3.1', '9.4.1', '9.5.6', '9.7.1', '9.8.3']).map((c) => runInProcess(c)));
 });
 
 test('compression cases run when the server accepts permessage-deflate, UNIMPLEMENTED when it does not', () => {
-  if (runInProcess === null) return;
   const [c12] = selectCases(['12.4.1']);
   const [c13] = selectCases(['13.7.2']);
   check([runInProcess(c12!), runInProcess(c13!)]);
@@ -48,7 +38,6 @@ test('compression cases run when the server accepts permessage-deflate, UNIMPLEM
 });
 
 test('virtual time: waits cost nothing, and runs are deterministic (same bytes on the wire)', () => {
-  if (runInProcess === null) return;
   const [c] = selectCases(['6.4.1']);
   const traces: string[] = [];
   for (let i = 0; i < 2; i++) {
@@ -61,7 +50,6 @@ test('virtual time: waits cost nothing, and runs are deterministic (same bytes o
 });
 
 test('worker threads give the same results as one thread (Bun and Deno: workers load the .ts entry)', async () => {
-  if (runInProcess === null) return;
   const g = globalThis as { Bun?: unknown; Deno?: unknown };
   if (g.Bun === undefined && g.Deno === undefined) return; // Node runs tests bundled; a worker cannot load cli.ts
   const cases = selectCases(['2.*', '5.*', '7.9.*']);
@@ -70,7 +58,7 @@ test('worker threads give the same results as one thread (Bun and Deno: workers 
     cases, target: { kind: 'in-process' }, parallel: 3, workerEntry: new URL('../cli.ts', import.meta.url),
     onTrace: (id, text) => { traces.set(id, text); },
   });
-  const sequential = cases.map((c) => runInProcess!(c));
+  const sequential = cases.map((c) => runInProcess(c));
   assert.equal(parallel.map((r) => [r.id, r.behavior, r.behaviorClose]), sequential.map((r) => [r.id, r.behavior, r.behaviorClose]));
   assert.is(traces.size, cases.length);
 });

@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// The whole Autobahn-style catalogue against websock's echo server on every runtime, over TLS with
+// permessage-deflate, compared with the committed expectations (conformance/expected/<runtime>-wss-deflate.json).
+// Usage: npm run conformance:full [-- --runtimes node,bun --cases '12.*' --parallel 4]
+// Slow: sections 12 and 13 inflate and deflate about 2 GB per runtime in pure JavaScript (tens of minutes).
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { join, resolve } from 'node:path';
+
+const root = resolve(new URL('..', import.meta.url).pathname);
+const args = process.argv.slice(2);
+const option = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : fallback;
+};
+const runtimes = option('--runtimes', 'node,bun,deno').split(',');
+const cases = option('--cases', '*');
+const parallel = option('--parallel', '4');
+
+const out = join(root, 'build', 'full', 'conformance.mjs');
+const build = spawnSync(join(root, 'node_modules/.bin/esbuild'), [join(root, 'conformance/cli.ts'), '--bundle', '--platform=node', '--format=esm', '--packages=external', '--log-level=warning', `--outfile=${out}`], { stdio: 'inherit' });
+if (build.status !== 0) process.exit(1);
+
+/** Starts the echo server on `runtime` and resolves with its URL and process. */
+function startEcho(runtime) {
+  const child = spawn(process.execPath, [join(root, 'scripts/run.mjs'), 'echo', '--runtime', runtime, '--port', '0', '--tls', '--deflate'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolveUrl, reject) => {
+    const lines = createInterface({ input: child.stdout });
+    lines.once('line', (url) => resolveUrl({ url: url.trim(), child }));
+    child.once('exit', (code) => reject(new Error(`echo server on ${runtime} exited with ${code}`)));
+  });
+}
+
+let passed = 0;
+let failed = 0;
+for (const runtime of runtimes) {
+  const { url, child } = await startEcho(runtime);
+  console.log(`\n=== ${runtime}: ${url} ===`);
+  const run = spawnSync(process.execPath, [out, '--url', url, '--cases', cases, '--parallel', parallel, '--agent', `websock-${runtime}-wss-deflate`,
+    '--expect', join(root, 'conformance/expected', `${runtime}-wss-deflate.json`), '--report', join(root, 'reports', `conformance-${runtime}`)], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  child.kill('SIGTERM');
+  process.stdout.write(run.stdout);
+  const totals = /(\d+) passed, (\d+) failed\s*$/.exec(run.stdout ?? '');
+  if (totals) {
+    passed += Number(totals[1]);
+    failed += Number(totals[2]);
+  } else failed += 1;
+}
+console.log(`${passed} passed, ${failed} failed`);
+process.exitCode = failed > 0 ? 1 : 0;
