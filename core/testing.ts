@@ -4,21 +4,11 @@
  */
 import { ServerConnection, type ServerConnectionOptions } from './connection.ts';
 import type { ConnectionEvent } from './events.ts';
+import { concatBytes } from './bytes.ts';
+
+export { concatBytes, seededRandom } from './bytes.ts';
 
 const encoder = new TextEncoder();
-
-/** Concatenates byte chunks. */
-export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const c of chunks) total += c.length;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
 
 /** A valid upgrade request (RFC 6455 §1.3 sample key unless overridden). Headers given as `null` are left out. */
 export function upgradeRequest(headers: Record<string, string | null> = {}, target = '/chat', version = 'HTTP/1.1'): Uint8Array {

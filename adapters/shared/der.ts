@@ -18,18 +18,8 @@ const TAG_GENERALIZED_TIME = 0x18;
 const TAG_SEQUENCE = 0x30; // constructed
 const TAG_SET = 0x31; // constructed
 
-/** Concatenates byte arrays into one new array. */
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
-  let total = 0;
-  for (const part of parts) total += part.length;
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
-}
+export { concatBytes } from '../../core/bytes.ts';
+import { concatBytes } from '../../core/bytes.ts';
 
 /** DER length octets: short form below 128, otherwise the minimal long form (X.690 §10.1). */
 export function derLength(length: number): Uint8Array {

@@ -3,6 +3,7 @@ import * as assert from 'uvu/assert';
 import { Inflate, deflateRaw, Z_SYNC_FLUSH } from 'pako';
 import { MisuseError } from '../errors.ts';
 import { pakoCodec, type MessageDecompressor } from './codec.ts';
+import { seededRandom as rng } from '../bytes.ts';
 
 const TAIL = [0x00, 0x00, 0xff, 0xff];
 const enc = new TextEncoder();
@@ -20,17 +21,6 @@ function concat(chunks: readonly Uint8Array[]): Uint8Array {
   return all;
 }
 
-/** Deterministic PRNG (mulberry32), so failures reproduce. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomBytes(n: number, seed: number): Uint8Array {
   const r = rng(seed);

@@ -1,18 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mask, unmask } from './mask.ts';
+import { seededRandom as prng } from '../bytes.ts';
 
-/** Deterministic PRNG (mulberry32), so failures are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function naive(data: Uint8Array, start: number, end: number, key: Uint8Array, offset: number): void {
   for (let i = start; i < end; i++) data[i] ^= key[(offset + i - start) & 3]!;

@@ -1,21 +1,11 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { Utf8Validator, isValidUtf8 } from './utf8.ts';
+import { seededRandom as prng } from '../bytes.ts';
 
 const fromHex = (h: string): Uint8Array => new Uint8Array((h.match(/../g) ?? []).map((x) => parseInt(x, 16)));
 const text = (s: string): Uint8Array => new TextEncoder().encode(s);
 
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Validates `bytes` in one push: [first bad index or -1, incomplete]. */
 function once(bytes: Uint8Array): [number, boolean] {

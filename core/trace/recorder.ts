@@ -2,6 +2,7 @@
  * Recording: a bounded, pure trace recorder, and a `ServerConnection` that records its own I/O boundary.
  * Writing the text somewhere (a file) is the caller's job: take it with `takeText()` or `serialize()`.
  */
+import { concatBytes } from '../bytes.ts';
 import {
   ServerConnection,
   type AcceptOptions,
@@ -112,7 +113,7 @@ export class TraceRecorder {
 
   /** Bytes written: one `takeWrites()` result (empty results are not recorded). */
   output(chunks: readonly Uint8Array[] | Uint8Array, now: number): void {
-    const data = chunks instanceof Uint8Array ? chunks : concat(chunks);
+    const data = chunks instanceof Uint8Array ? chunks : concatOrSame(chunks);
     if (data.length > 0) this.add({ kind: 'out', t: now - this.startedAt, data });
   }
 
@@ -171,17 +172,9 @@ export class TraceRecorder {
   }
 }
 
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  if (chunks.length === 1) return chunks[0] as Uint8Array;
-  let total = 0;
-  for (const c of chunks) total += c.length;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+/** One chunk as is, several concatenated. */
+function concatOrSame(chunks: readonly Uint8Array[]): Uint8Array {
+  return chunks.length === 1 ? (chunks[0] as Uint8Array) : concatBytes(chunks);
 }
 
 function pairs(headers: AcceptOptions['headers']): TraceHeaderPairs | undefined {

@@ -4,18 +4,7 @@
  * the core's codec.
  */
 import { Deflate, Inflate, Z_SYNC_FLUSH } from 'pako';
-
-function concat(chunks: readonly Uint8Array[]): Uint8Array {
-  let total = 0;
-  for (const c of chunks) total += c.length;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
-}
+import { concatBytes } from '../../core/bytes.ts';
 
 /** A client-side compressor keeping its context between messages (or not). */
 export class ClientDeflater {
@@ -32,7 +21,7 @@ export class ClientDeflater {
     const d = this.deflater;
     d.chunks = [];
     d.push(bytes, Z_SYNC_FLUSH);
-    const out = concat(d.chunks);
+    const out = concatBytes(d.chunks);
     d.chunks = [];
     // A sync flush ends with an empty stored block, 00 00 ff ff, which the sender removes.
     return out.subarray(0, out.length - 4);
@@ -95,7 +84,7 @@ export class ReferenceInflater {
         const strm = (inflater as unknown as { strm: PakoStream }).strm;
         if (strm.next_out > 0) collected.push(strm.output.slice(0, strm.next_out));
       }
-      out = concat(collected);
+      out = concatBytes(collected);
       this.produced += out.length;
       if (this.produced > maxBytes) return this.fail('too-big', out);
       if (failed) return this.fail('corrupt', out);
