@@ -7,6 +7,7 @@ import { resolveLimits, type Limits } from '../../core/limits.ts';
 import type { DeflateOptions } from '../../core/deflate/options.ts';
 import type { ServeOptions, WebSocketHandlers, UpgradeRequest, UpgradeContext, UpgradeDecision, HttpRequest, HttpResponse } from './types.ts';
 import { decodeUtf8, type TextDecodeFn } from './text-decoder.ts';
+import { TraceSink } from './recording.ts';
 
 /** The resolved configuration shared by all sessions of one server. */
 export interface ServerConfig<T> {
@@ -26,6 +27,8 @@ export interface ServerConfig<T> {
   readonly decodeText: TextDecodeFn;
   readonly secure: boolean;
   readonly stopTimeoutMs: number;
+  /** Where connections are recorded, when the `record` option is on. */
+  readonly traces: TraceSink | undefined;
 }
 
 function check(condition: boolean, message: string): void {
@@ -74,6 +77,7 @@ export function resolveServerConfig<T>(options: ServeOptions<T>, runtime: { deco
     decodeText: runtime.decodeText ?? decodeUtf8,
     secure: runtime.secure,
     stopTimeoutMs,
+    traces: options.record === undefined ? undefined : new TraceSink(options.record),
   };
 }
 

@@ -3,7 +3,8 @@
  * transport; one timer armed at the core's next deadline; outbound/inbound backpressure. No protocol logic:
  * handshake, framing, close codes and timeouts are the core's (ServerConnection).
  */
-import { ServerConnection } from '../../core/connection.ts';
+import { ServerConnection, type ServerConnectionOptions } from '../../core/connection.ts';
+import { RecordingConnection } from '../../core/trace/recorder.ts';
 import type { ConnectionEvent } from '../../core/events.ts';
 import type { ServerConfig } from './options.ts';
 import type { Transport, TransportSink } from './transport.ts';
@@ -60,6 +61,8 @@ export class Session<T> implements TransportSink {
   readonly owner: SessionOwner<T>;
   /** Set when the upgrade is accepted. */
   ws: WebSocket<T> | undefined;
+  /** The trace file's label when this connection is recorded. */
+  private traceLabel = '';
 
   private timer: ReturnType<typeof setTimeout> | undefined;
   private timerAt = Infinity;
@@ -80,18 +83,23 @@ export class Session<T> implements TransportSink {
     this.transport = transport;
     const config = owner.config;
     const now = monotonicNow();
-    this.conn = new ServerConnection(
-      {
-        limits: config.limits,
-        receiveMode: config.receiveMode,
-        deflate: config.deflate,
-        plainHttp: config.fetch !== undefined,
-        // Events reach the handlers while the core parses, so that what a handler sends for a message goes out
-        // before the core's answer to anything that followed it in the same chunk (a close frame, a bad frame).
-        onEvent: (event) => this.onCoreEvent(event),
-      },
-      now,
-    );
+    const coreOptions: ServerConnectionOptions = {
+      limits: config.limits,
+      receiveMode: config.receiveMode,
+      deflate: config.deflate,
+      plainHttp: config.fetch !== undefined,
+      // Events reach the handlers while the core parses, so that what a handler sends for a message goes out
+      // before the core's answer to anything that followed it in the same chunk (a close frame, a bad frame).
+      onEvent: (event) => this.onCoreEvent(event),
+    };
+    const traces = config.traces;
+    if (traces !== undefined && traces.accepting) {
+      this.traceLabel = traces.nextLabel();
+      const record = { label: this.traceLabel, maxBytes: traces.maxBytesPerConnection, meta: { remoteAddress: transport.remoteAddress } };
+      this.conn = new RecordingConnection(coreOptions, record, now);
+    } else {
+      this.conn = new ServerConnection(coreOptions, now);
+    }
     this.arm(now);
   }
 
@@ -165,6 +173,8 @@ export class Session<T> implements TransportSink {
     if (this.conn.state !== 'closed') this.inCore(() => this.conn.end(now));
     this.run(now);
     this.resolveDrainWaiters();
+    const traces = this.owner.config.traces;
+    if (traces !== undefined && this.conn instanceof RecordingConnection) traces.save(this.traceLabel, this.conn.recorder);
     this.owner.sessionEnded(this);
   }
 

@@ -6,6 +6,9 @@
 import type { Limits } from '../../core/limits.ts';
 import type { DeflateOptions } from '../../core/deflate/options.ts';
 import type { ExtensionOffer } from '../../core/extension-offer.ts';
+import type { RecordOptions } from './recording.ts';
+
+export type { RecordOptions } from './recording.ts';
 
 /** Header fields for a response: a record or `[name, value]` pairs (pairs allow repeated names). */
 export type HeadersInit = Record<string, string> | Iterable<readonly [string, string]>;
@@ -177,6 +180,11 @@ export interface ServeOptions<T> {
   websocket: WebSocketHandlers<T>;
   /** Upper bound of `stop()`'s wait for close handshakes, in ms. Default `limits.closeTimeoutMs` + 1000. */
   stopTimeoutMs?: number;
+  /**
+   * Record each connection as a trace (core/trace format v1) into `dir`, bounded per connection and in total;
+   * replay with `npm run replay -- FILE`. Off by default (traces hold message contents).
+   */
+  record?: RecordOptions;
 }
 
 /** A WebSocket connection, as handed to the handlers. */

@@ -1,0 +1,303 @@
+/**
+ * Parser micro-benchmark: websock's sans-I/O core against ws's `Receiver`, fed the same pre-built masked client
+ * frames in the same process, in large chunks (as socket reads deliver them).
+ *
+ * Run (Node):  node_modules/.bin/esbuild bench/core-bench.ts --bundle --platform=node --format=esm \
+ *                --packages=external --outfile=build/bench/core-bench.mjs && node build/bench/core-bench.mjs
+ *       (Bun):  node_modules/.bin/bun bench/core-bench.ts
+ *       (Deno): node_modules/.bin/deno run -A bench/core-bench.ts
+ * Flags: --quick (shorter rounds), --chunk BYTES (default 65536), --json FILE (also write the results as JSON),
+ *        --only core|ws, --sizes 16,1024,… (payload sizes), --kinds text,binary.
+ *
+ * Both parsers unmask in place, so every iteration gets a fresh copy of the frames, made outside the timed region.
+ * ws's Receiver is built as ws's WebSocketServer builds it (isServer, maxPayload 100 MiB, UTF-8 validation on,
+ * bufferutil and utf-8-validate loaded when present) and fed through `.write(chunk)`, as a socket's 'data' does.
+ */
+import { createRequire } from 'node:module';
+import process from 'node:process';
+import { writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { ServerConnection } from '../core/connection.ts';
+
+interface Case {
+  readonly size: number;
+  readonly binary: boolean;
+}
+
+/** One measured case: the median over rounds of each parser's rate. */
+interface CaseResult {
+  size: number;
+  kind: 'text' | 'binary';
+  framesPerIteration: number;
+  core?: { mbPerS: number; framesPerS: number };
+  ws?: { mbPerS: number; framesPerS: number };
+}
+
+/** Feeds one iteration's chunks and returns how many messages came out. */
+type Feeder = (chunks: readonly Uint8Array[]) => number;
+
+const args = process.argv.slice(2);
+const flag = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const quick = args.includes('--quick');
+const chunkSize = Number(flag('--chunk') ?? 65536);
+const jsonOut = flag('--json');
+const only = flag('--only');
+const rounds = quick ? 2 : 5;
+const roundSeconds = quick ? 0.12 : 0.3;
+const streamTarget = 8 * 1024 * 1024;
+const SIZES = (flag('--sizes') ?? '16,1024,65536,1048576').split(',').map(Number);
+const KINDS = (flag('--kinds') ?? 'text,binary').split(',');
+const MASK = [0x37, 0xfa, 0x21, 0x3d];
+
+/** Text payload with a few 2- and 3-byte UTF-8 sequences (so validators leave their ASCII fast path now and then); random bytes for binary. */
+function makePayload(size: number, binary: boolean): Uint8Array {
+  const out = new Uint8Array(size);
+  let seed = 0x2545f491;
+  const next = (): number => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return seed >>> 0;
+  };
+  if (binary) {
+    for (let i = 0; i < size; i++) out[i] = next() & 0xff;
+    return out;
+  }
+  // JSON-like, mostly ASCII, as most WebSocket text is; about one word in twenty carries a 2- or 3-byte character.
+  const words = [
+    '{"id":', '42,', '"type":', '"message",', '"text":', '"hello ', 'world ', 'socket ', 'frame ', 'echo ', 'lorem ',
+    'ipsum ', 'dolor ', 'sit ', 'amet",', '"ok":', 'true}', '\n', 'café ', '5€ ',
+  ];
+  const bytes = words.map((w) => new TextEncoder().encode(w));
+  let i = 0;
+  while (i < size) {
+    const w = bytes[next() % bytes.length]!;
+    if (i + w.length > size) {
+      out.fill(0x20, i); // pad with spaces so no multi-byte sequence is cut
+      break;
+    }
+    out.set(w, i);
+    i += w.length;
+  }
+  return out;
+}
+
+/** A masked client frame (RFC 6455 §5.2, §5.3). */
+function encodeMaskedFrame(payload: Uint8Array, binary: boolean): Uint8Array {
+  const len = payload.length;
+  const head = len < 126 ? 2 : len < 65536 ? 4 : 10;
+  const frame = new Uint8Array(head + 4 + len);
+  frame[0] = 0x80 | (binary ? 2 : 1);
+  if (len < 126) frame[1] = 0x80 | len;
+  else if (len < 65536) {
+    frame[1] = 0x80 | 126;
+    frame[2] = len >>> 8;
+    frame[3] = len & 0xff;
+  } else {
+    frame[1] = 0x80 | 127;
+    const view = new DataView(frame.buffer);
+    view.setUint32(2, Math.floor(len / 2 ** 32));
+    view.setUint32(6, len >>> 0);
+  }
+  frame.set(MASK, head);
+  for (let i = 0; i < len; i++) frame[head + 4 + i] = payload[i]! ^ MASK[i & 3]!;
+  return frame;
+}
+
+/** Enough copies of the frame to make about `streamTarget` bytes (at least 8 frames). */
+function buildStream(c: Case): { stream: Uint8Array; frames: number } {
+  const frame = encodeMaskedFrame(makePayload(c.size, c.binary), c.binary);
+  const frames = Math.max(8, Math.ceil(streamTarget / frame.length));
+  const stream = new Uint8Array(frames * frame.length);
+  for (let i = 0; i < frames; i++) stream.set(frame, i * frame.length);
+  return { stream, frames };
+}
+
+function chunksOf(buf: Uint8Array, size: number, asBuffer: boolean): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (let off = 0; off < buf.length; off += size) {
+    const end = Math.min(off + size, buf.length);
+    out.push(asBuffer ? Buffer.from(buf.buffer, buf.byteOffset + off, end - off) : buf.subarray(off, end));
+  }
+  return out;
+}
+
+const UPGRADE =
+  'GET /bench HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+  'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
+
+/** websock's core, opened through a real handshake, driven with receive() + takeEvents() per chunk. */
+function coreFeeder(expectedSize: number): Feeder {
+  const conn = new ServerConnection({}, 0);
+  conn.receive(new TextEncoder().encode(UPGRADE), 0);
+  for (const ev of conn.takeEvents()) if (ev.type === 'request') conn.accept({}, 0);
+  conn.takeEvents();
+  conn.takeWrites();
+  if (conn.state !== 'open') throw new Error(`core did not open (state ${conn.state})`);
+  return (chunks) => {
+    let messages = 0;
+    for (const chunk of chunks) {
+      conn.receive(chunk, 0);
+      for (const ev of conn.takeEvents()) {
+        if (ev.type === 'message') {
+          if (ev.data.length !== expectedSize) throw new Error(`core: message of ${ev.data.length} bytes`);
+          messages++;
+        } else throw new Error(`core: unexpected ${ev.type} event ${JSON.stringify(ev)}`);
+      }
+      conn.takeWrites();
+    }
+    return messages;
+  };
+}
+
+interface WsReceiver {
+  on(event: string, listener: (...a: unknown[]) => void): void;
+  write(chunk: Uint8Array): boolean;
+}
+type WsReceiverClass = new (options: Record<string, unknown>) => WsReceiver;
+
+/** ws's Receiver class, and whether ws found its native helpers (it falls back to JS without them). */
+function loadWsReceiver(): { Receiver: WsReceiverClass; addons: string } {
+  const require = createRequire(import.meta.url);
+  // ws does not export lib/receiver.js, so load it by path next to its package.json (Bun maps a bare 'ws' to its built-in).
+  const wsDir = dirname(require.resolve('ws/package.json'));
+  const wsRequire = createRequire(join(wsDir, 'lib/receiver.js'));
+  const loads = (name: string): string => {
+    try {
+      wsRequire(name);
+      return `${name} yes`;
+    } catch {
+      return `${name} NO`;
+    }
+  };
+  return {
+    Receiver: wsRequire('./receiver.js') as WsReceiverClass,
+    addons: `${loads('bufferutil')}, ${loads('utf-8-validate')}`,
+  };
+}
+
+/** ws's Receiver with the options ws's WebSocketServer passes by default. */
+function wsFeeder(Receiver: WsReceiverClass, expectedSize: number): Feeder {
+  const receiver = new Receiver({
+    allowSynchronousEvents: true,
+    isServer: true,
+    maxPayload: 100 * 1024 * 1024,
+    maxBufferedChunks: 256 * 1024,
+    maxFragments: 16 * 1024,
+    skipUTF8Validation: false,
+  });
+  let messages = 0;
+  let failure: unknown;
+  receiver.on('message', (data) => {
+    if ((data as Uint8Array).length !== expectedSize) failure = new Error(`ws: message of ${(data as Uint8Array).length} bytes`);
+    messages++;
+  });
+  receiver.on('error', (e) => (failure = e));
+  return (chunks) => {
+    messages = 0;
+    for (const chunk of chunks) receiver.write(chunk);
+    if (failure) throw failure;
+    return messages;
+  };
+}
+
+/**
+ * Process CPU time in ms (user + system, all threads, so GC helpers count too). CPU time rather than wall time:
+ * on a shared machine other processes stretch wall time but not the parser's own CPU time.
+ */
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/** Runs iterations for about `seconds`, each on a fresh copy; returns payload MB/s and frames/s per CPU-second. */
+function measure(feed: Feeder, stream: Uint8Array, frames: number, size: number, asBuffer: boolean, seconds: number) {
+  let timed = 0;
+  let totalFrames = 0;
+  const wallEnd = performance.now() + seconds * 1000;
+  for (let it = 0; it < 10_000 && (it < 2 || performance.now() < wallEnd); it++) {
+    const copy = stream.slice();
+    const chunks = chunksOf(copy, chunkSize, asBuffer);
+    const t0 = cpuMs();
+    const got = feed(chunks);
+    timed += cpuMs() - t0;
+    if (got !== frames) throw new Error(`expected ${frames} messages per iteration, got ${got}`);
+    totalFrames += got;
+  }
+  const s = timed / 1000;
+  return { mbPerS: (totalFrames * size) / s / 1e6, framesPerS: totalFrames / s };
+}
+
+function median(xs: number[]): number {
+  const v = [...xs].sort((a, b) => a - b);
+  const m = v.length >> 1;
+  return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
+}
+
+function fmt(x: number | undefined, digits = 0): string {
+  if (x === undefined || !Number.isFinite(x)) return '–';
+  if (x >= 1e6) return `${(x / 1e6).toFixed(2)}M`;
+  if (x >= 1e4) return `${(x / 1e3).toFixed(1)}k`;
+  return x.toFixed(digits);
+}
+
+function runtimeName(): string {
+  const g = globalThis as { Bun?: { version: string }; Deno?: { version: { deno: string } } };
+  if (g.Bun) return `bun ${g.Bun.version}`;
+  if (g.Deno) return `deno ${g.Deno.version.deno}`;
+  return `node ${process.version}`;
+}
+
+function main(): void {
+  const ws = only === 'core' ? undefined : loadWsReceiver();
+  const Receiver = ws?.Receiver;
+  const results: CaseResult[] = [];
+  for (const size of SIZES) {
+    for (const binary of KINDS.map((k) => k === 'binary')) {
+      const { stream, frames } = buildStream({ size, binary });
+      const core: { mbPerS: number; framesPerS: number }[] = [];
+      const wsRuns: { mbPerS: number; framesPerS: number }[] = [];
+      const feedCore = only === 'ws' ? undefined : coreFeeder(size);
+      const feedWs = Receiver ? wsFeeder(Receiver, size) : undefined;
+      // Warm both up, then alternate which goes first in each round.
+      if (feedCore) measure(feedCore, stream, frames, size, false, roundSeconds / 3);
+      if (feedWs) measure(feedWs, stream, frames, size, true, roundSeconds / 3);
+      for (let r = 0; r < rounds; r++) {
+        const order = r % 2 === 0 ? ['core', 'ws'] : ['ws', 'core'];
+        for (const which of order) {
+          if (which === 'core' && feedCore) core.push(measure(feedCore, stream, frames, size, false, roundSeconds));
+          if (which === 'ws' && feedWs) wsRuns.push(measure(feedWs, stream, frames, size, true, roundSeconds));
+        }
+      }
+      const pick = (xs: { mbPerS: number; framesPerS: number }[]) =>
+        xs.length ? { mbPerS: median(xs.map((x) => x.mbPerS)), framesPerS: median(xs.map((x) => x.framesPerS)) } : undefined;
+      const result: CaseResult = { size, kind: binary ? 'binary' : 'text', framesPerIteration: frames };
+      const c = pick(core);
+      const w = pick(wsRuns);
+      if (c) result.core = c;
+      if (w) result.ws = w;
+      results.push(result);
+    }
+  }
+  const label = (n: number) => (n >= 1024 * 1024 ? `${n / 1024 / 1024} MiB` : n >= 1024 ? `${n / 1024} KiB` : `${n} B`);
+  const addons = ws?.addons ?? 'not loaded';
+  console.log(
+    `core-bench on ${runtimeName()}, chunks of ${chunkSize} B, median of ${rounds} rounds, rates per CPU-second; ws native: ${addons}`,
+  );
+  console.log('| payload | kind | core MB/s | core frames/s | ws MB/s | ws frames/s | core ÷ ws |');
+  console.log('|---|---|---:|---:|---:|---:|---:|');
+  for (const r of results) {
+    const ratio = r.core && r.ws ? `${(r.core.mbPerS / r.ws.mbPerS).toFixed(2)}×` : '–';
+    console.log(
+      `| ${label(r.size)} | ${r.kind} | ${fmt(r.core?.mbPerS, 1)} | ${fmt(r.core?.framesPerS)} | ${fmt(r.ws?.mbPerS, 1)} | ${fmt(r.ws?.framesPerS)} | ${ratio} |`,
+    );
+  }
+  if (jsonOut) {
+    writeFileSync(jsonOut, JSON.stringify({ runtime: runtimeName(), wsNative: addons, chunkSize, rounds, roundSeconds, results }, null, 2));
+  }
+}
+
+main();
