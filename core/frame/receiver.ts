@@ -1,7 +1,7 @@
 import type { PeerErrorCode } from '../errors.ts';
 import type { Limits } from '../limits.ts';
 import type { MessageDecompressor } from '../deflate/codec.ts';
-import { Utf8Validator } from '../text/utf8.ts';
+import { Utf8Validator, type BulkUtf8Check } from '../text/utf8.ts';
 import { unmask } from './mask.ts';
 import { MessageBuffer } from './message-buffer.ts';
 
@@ -59,7 +59,7 @@ export class FrameReceiver {
   private messageBytes = 0;
   private inflatedBytes = 0;
   private readonly message = new MessageBuffer();
-  private readonly utf8 = new Utf8Validator();
+  private readonly utf8: Utf8Validator;
   private readonly inflated: Uint8Array[] = [];
 
   // Control frame payload: a view when it lies whole in one chunk, else copied (at most 125 bytes, allocated
@@ -68,8 +68,9 @@ export class FrameReceiver {
   private control: Uint8Array | undefined = undefined;
   private controlLength = 0;
 
-  constructor(sink: ReceiverSink, limits: Limits, streaming: boolean) {
+  constructor(sink: ReceiverSink, limits: Limits, streaming: boolean, bulkUtf8?: BulkUtf8Check) {
     this.sink = sink;
+    this.utf8 = new Utf8Validator(bulkUtf8);
     this.limits = limits;
     this.streaming = streaming;
   }

@@ -247,3 +247,39 @@ random('1 MiB of ASCII with a bad byte near the end, and a 1 MiB valid mixed tex
 });
 
 random.run();
+
+const bulk = suite('a native bulk check gives the same verdicts and positions');
+
+bulk('long runs, cut anywhere, with and without the bulk check', () => {
+  const strict = new TextDecoder('utf-8', { fatal: true });
+  let calls = 0;
+  const check = (b: Uint8Array): boolean => {
+    calls++;
+    try {
+      strict.decode(b);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const random = prng(99);
+  const base = text('ascii and ünïcödé and 漢字 and 😀 '.repeat(200));
+  for (let round = 0; round < 200; round++) {
+    const input = base.slice();
+    if (round % 2 === 1) input[Math.floor(random() * input.length)] = Math.floor(random() * 256);
+    const cuts = [Math.floor(random() * input.length), Math.floor(random() * input.length)].sort((a, b) => a - b);
+    const run = (validator: Utf8Validator): [number, boolean] => {
+      let at = 0;
+      for (const cut of [...cuts, input.length]) {
+        const bad = validator.push(input, at, cut);
+        if (bad >= 0) return [bad, false];
+        at = cut;
+      }
+      return [-1, validator.incomplete];
+    };
+    assert.equal(run(new Utf8Validator(check)), run(new Utf8Validator()));
+  }
+  assert.ok(calls > 0, 'the bulk check was used');
+});
+
+bulk.run();

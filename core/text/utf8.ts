@@ -101,8 +101,23 @@ const WORD_SCAN_MIN_BYTES = 128;
  * carrying a partial multi-byte sequence across calls. Allocation-free except for a typed-array view per
  * long chunk.
  */
+/**
+ * A one-shot validator of complete UTF-8 (e.g. Node's and Bun's native `buffer.isUtf8`), which the core may be
+ * given to check long runs faster than JavaScript can; the core never imports one itself.
+ */
+export type BulkUtf8Check = (bytes: Uint8Array) => boolean;
+
+/** Runs shorter than this stay in JavaScript: a native call costs about as much as checking them here. */
+const BULK_MIN_BYTES = 512;
+
 export class Utf8Validator {
   private state: number = S_ACCEPT;
+  private readonly bulk: BulkUtf8Check | undefined;
+
+  /** `bulk`: an optional native check for long runs; results are identical with or without it. */
+  constructor(bulk?: BulkUtf8Check) {
+    this.bulk = bulk;
+  }
 
   /**
    * Validates `bytes[start..end)` as the continuation of everything pushed since the last reset.
@@ -128,6 +143,13 @@ export class Utf8Validator {
         this.state = state;
         return -1;
       }
+    }
+
+    // Long run: the native check takes everything up to the last complete sequence; only when it reports a
+    // problem does the JavaScript loop below run over it, to find the first bad byte.
+    if (this.bulk !== undefined && end - i >= BULK_MIN_BYTES) {
+      const boundary = completeSequencesEnd(bytes, i, end);
+      if (this.bulk(bytes.subarray(i, boundary))) i = boundary;
     }
 
     // Word view over the 4-aligned middle of the chunk, for the ASCII fast path.
@@ -212,6 +234,18 @@ export class Utf8Validator {
     this.state = S_REJECT;
     return index;
   }
+}
+
+/** The end of the last complete UTF-8 sequence in `bytes[start, end)`: a trailing partial sequence is left out. */
+function completeSequencesEnd(bytes: Uint8Array, start: number, end: number): number {
+  for (let k = 1; k <= 3 && end - k >= start; k++) {
+    const b = bytes[end - k]!;
+    if ((b & 0xc0) === 0x80) continue; // continuation byte: keep looking for its lead
+    if (b < 0xc0) return end; // ASCII: everything before the end is complete
+    const length = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : 2;
+    return k < length ? end - k : end;
+  }
+  return end;
 }
 
 const oneShot = new Utf8Validator();
