@@ -99,7 +99,10 @@ const textDecoder = new TextDecoder();
 export class ServerConnection implements ReceiverSink {
   /** The limits in force. */
   readonly limits: Limits;
-  /** The validated upgrade request, once complete. */
+  /**
+   * The validated upgrade request, from the `request` event until the application accepts or rejects it; then
+   * released, so that an open connection does not keep the request's headers alive.
+   */
   request: HandshakeRequest | undefined = undefined;
   /** The selected subprotocol ('' if none). */
   protocol = '';
@@ -328,6 +331,7 @@ export class ServerConnection implements ReceiverSink {
       this.receiver.decompressor = this.codec.createDecompressor({ windowBits: deflate.clientMaxWindowBits, noContextTakeover: deflate.clientNoContextTakeover });
     }
     this.writes.push(response);
+    this.request = undefined;
     this.move('accept');
     this.lastReceivedAt = this.now;
     this.emit({ type: 'open', protocol, extensions });
@@ -493,6 +497,7 @@ export class ServerConnection implements ReceiverSink {
     this.compressor = undefined;
     this.pending = undefined;
     this.parser = undefined;
+    this.request = undefined;
     this.transportShouldClose = true;
     if (error !== undefined) this.emit(error);
     this.emit({ type: 'closed', code, reason, wasClean: this.closeSent && this.closeReceived });
