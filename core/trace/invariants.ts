@@ -13,6 +13,7 @@
  * - the output is bounded by a function of the input and the limits;
  * - any re-chunking of the input gives the same events and the same bytes (split-invariance.ts).
  */
+import { concatBytes } from '../bytes.ts';
 import { DEFAULT_LIMITS, resolveLimits, type Limits } from '../limits.ts';
 import type { Execution } from './execute.ts';
 import type { Trace } from './format.ts';
@@ -292,14 +293,7 @@ function compareWithOracle(
         if (e['first'] === true) parts = [];
         parts.push(bytesOf(e));
         if (e['fin'] === true) {
-          let n = 0;
-          for (const p of parts) n += p.length;
-          const data = new Uint8Array(n);
-          let k = 0;
-          for (const p of parts) {
-            data.set(p, k);
-            k += p.length;
-          }
+          const data = concatBytes(parts);
           actual.push({ index, type: 'message', key: frameEventKey({ type: 'message', binary: e['binary'] === true, data }) });
           parts = [];
         }

@@ -1,4 +1,5 @@
 /** Split invariance: the same input, cut into different chunks, must give the same events and the same bytes. */
+import { concatBytes } from '../bytes.ts';
 import { eventKey } from './event-form.ts';
 import { bytesOf, equalBytes, frameEventKey } from './event-keys.ts';
 import type { Execution } from './execute.ts';
@@ -20,14 +21,7 @@ function chunkingFreeKeys(events: readonly TraceEvent[]): string[] {
     if (e['first'] === true) parts = [];
     parts.push(bytesOf(e));
     if (e['fin'] === true) {
-      let n = 0;
-      for (const p of parts) n += p.length;
-      const data = new Uint8Array(n);
-      let at = 0;
-      for (const p of parts) {
-        data.set(p, at);
-        at += p.length;
-      }
+      const data = concatBytes(parts);
       keys.push(frameEventKey({ type: 'message', binary: e['binary'] === true, data }));
       parts = [];
     }
