@@ -222,7 +222,7 @@ test('resolveDeflateOptions: defaults and overrides', () => {
     clientMaxWindowBits: 15,
     threshold: 1024,
     level: 1,
-    memLevel: 8,
+    memLevel: 4,
   });
   const r = resolveDeflateOptions({ serverMaxWindowBits: 8, level: 0, memLevel: 9, threshold: 0, serverNoContextTakeover: true });
   assert.is(r.serverMaxWindowBits, 8);
