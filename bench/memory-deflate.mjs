@@ -6,14 +6,15 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
-const require = createRequire('/work/main/package.json');
+const root = new URL('..', import.meta.url).pathname;
+const require = createRequire(root + 'package.json');
 const WebSocket = require('ws');
 const N = Number(process.argv[2] ?? 1000);
 const rss = (pid) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const message = JSON.stringify(Array.from({ length: 60 }, (_, i) => ({ id: i, name: `user-${i}`, active: i % 2 === 0, score: i * 17 })));
 async function measure(label, cmd, args) {
-  const child = spawn(cmd, args, { cwd: '/work/main', stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(cmd, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise((r) => createInterface({ input: child.stdout }).once('line', (l) => r(l.trim())));
   const serverPid = label.startsWith('websock') ? Number(require('node:child_process').execSync(`pgrep -P ${child.pid} | head -1`).toString()) || child.pid : child.pid;
   await sleep(500);
