@@ -414,6 +414,19 @@ misuse('send before open and re-entrant receive throw MisuseError', () => {
   assert.is(h.conn.state, 'open');
 });
 
+misuse('reject() checks the status; accept({ deflate }) needs an offer; both leave the request pending', () => {
+  const conn = new ServerConnection({ deflate: {} });
+  conn.receive(upgradeRequest());
+  for (const status of [101, 199, 600, 404.5]) {
+    assert.throws(() => conn.reject({ status }), (e: unknown) => e instanceof MisuseError && e.code === 'INVALID_OPTION');
+  }
+  const params = { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15 };
+  assert.throws(() => conn.accept({ deflate: params }), (e: unknown) => e instanceof MisuseError && e.code === 'INVALID_OPTION');
+  assert.is(conn.state, 'deciding');
+  conn.reject({ status: 403, headers: { 'X-Reason': 'policy' } });
+  assert.match(new TextDecoder().decode(concatBytes(conn.takeWrites())), /^HTTP\/1\.1 403[^]*X-Reason: policy/);
+});
+
 misuse('events queue for takeEvents without a handler', () => {
   const conn = new ServerConnection();
   conn.receive(upgradeRequest());

@@ -7,7 +7,7 @@ import type { BulkUtf8Check } from './text/utf8.ts';
 import { encodeFrame } from './frame/encoder.ts';
 import { encodeClosePayload, encodeClosePayloadUnchecked, parseClosePayload } from './close.ts';
 import { RequestHeadParser, type RequestHead } from './http/request-parser.ts';
-import { buildAcceptResponse, buildRejectResponse, validateUpgrade } from './http/handshake.ts';
+import { buildAcceptResponse, buildRejectResponse, headerMap, validateUpgrade } from './http/handshake.ts';
 import { resolveDeflateOptions, type DeflateOptions, type DeflateParams, type ResolvedDeflateOptions } from './deflate/options.ts';
 import { formatDeflateResponse, negotiateDeflate } from './deflate/negotiation.ts';
 import { pakoCodec, type DeflateCodec, type MessageCompressor } from './deflate/codec.ts';
@@ -321,7 +321,7 @@ export class ServerConnection implements ReceiverSink {
     const response = buildAcceptResponse(request.key, {
       protocol: protocol === '' ? undefined : protocol,
       extensions: extensions === '' ? undefined : extensions,
-      headers: headerPairs(options.headers),
+      headers: options.headers,
     });
     if (now > this.now) this.now = now;
     this.protocol = protocol;
@@ -362,7 +362,7 @@ export class ServerConnection implements ReceiverSink {
       throw new MisuseError('INVALID_OPTION', `status must be an integer 200-599, got ${String(status)}`);
     }
     if (now > this.now) this.now = now;
-    this.writes.push(buildRejectResponse(status, { headers: headerPairs(options.headers), body: options.body }));
+    this.writes.push(buildRejectResponse(status, { headers: options.headers, body: options.body }));
     this.finish('reject', 1006, '');
   }
 
@@ -644,25 +644,13 @@ function offeredWindowParams(request: HandshakeRequest, deflate: DeflateParams):
   return { serverMaxWindowBits: server, clientMaxWindowBits: client && deflate.clientMaxWindowBits < 15 };
 }
 
-function headerPairs(headers: AcceptOptions['headers']): Array<readonly [string, string]> {
-  if (headers === undefined) return [];
-  if (Symbol.iterator in Object(headers)) return Array.from(headers as Iterable<readonly [string, string]>);
-  return Object.entries(headers as Record<string, string>);
-}
-
 function hasHeader(rawHeaders: ReadonlyArray<readonly [string, string]>, name: string): boolean {
   for (const [key] of rawHeaders) if (key.toLowerCase() === name) return true;
   return false;
 }
 
 function plainRequest(head: RequestHead): PlainHttpRequest {
-  const headers = new Map<string, string>();
-  for (const [name, value] of head.rawHeaders) {
-    const key = name.toLowerCase();
-    const previous = headers.get(key);
-    headers.set(key, previous === undefined ? value : `${previous}, ${value}`);
-  }
-  return { method: head.method, target: head.target, httpVersion: head.httpVersion, headers, rawHeaders: head.rawHeaders };
+  return { method: head.method, target: head.target, httpVersion: head.httpVersion, headers: headerMap(head.rawHeaders), rawHeaders: head.rawHeaders };
 }
 
 /** Decodes validated UTF-8 (a convenience for callers without a faster runtime decoder). */

@@ -237,17 +237,13 @@ export class FrameReceiver {
     }
     if (this.streaming) {
       this.deliverPart(buf.subarray(start, end), last);
-    } else if (last && this.messageOpcode !== 0 && this.message.size === 0 && end - start === this.payloadLength && this.opcodeIsFirst()) {
+    } else if (last && this.messageOpcode !== 0 && this.message.size === 0 && end - start === this.payloadLength && this.opcode !== 0) {
       // Zero copy: a single-frame message lying whole in this chunk.
       this.finishMessage(buf.subarray(start, end));
     } else {
       if (this.message.size === 0) this.message.reserve(this.fin ? this.remaining + (end - start) : end - start);
       this.message.append(buf, start, end);
     }
-  }
-
-  private opcodeIsFirst(): boolean {
-    return this.opcode !== 0;
   }
 
   private inflate(data: Uint8Array, last: boolean): void {

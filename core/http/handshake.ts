@@ -63,6 +63,17 @@ function parseVersion(v: string): [number, number] | undefined {
   return [Number(v.slice(0, dot)), Number(v.slice(dot + 1))];
 }
 
+/** Header fields by lower-cased name, repeated fields joined with `, ` (RFC 9110 §5.3); a `Map`, so any name is a plain key. */
+export function headerMap(rawHeaders: ReadonlyArray<readonly [string, string]>): Map<string, string> {
+  const headers = new Map<string, string>();
+  for (const [rawName, value] of rawHeaders) {
+    const name = rawName.toLowerCase();
+    const previous = headers.get(name);
+    headers.set(name, previous === undefined ? value : previous + ', ' + value);
+  }
+  return headers;
+}
+
 /**
  * Checks a request head against RFC 6455 §4.2.1 and, if it is a valid upgrade, builds the {@link HandshakeRequest}
  * (headers joined per lower-cased name with `, `, RFC 9110 §5.3). Never throws on peer input.
@@ -76,14 +87,12 @@ export function validateUpgrade(head: RequestHeadInput): UpgradeValidation {
   if (version[0] !== 1) return refuse(505, 'HTTP_VERSION_NOT_SUPPORTED', 'HTTP major version is not 1');
   if (version[1] < 1) return refuse(400, 'HTTP_VERSION_NOT_SUPPORTED', 'WebSocket requires HTTP/1.1 (RFC 6455 §4.2.1)');
 
-  const headers = new Map<string, string>();
+  const headers = headerMap(head.rawHeaders);
   let hostCount = 0;
   let keyCount = 0;
   let versionCount = 0;
-  for (const [rawName, value] of head.rawHeaders) {
+  for (const [rawName] of head.rawHeaders) {
     const name = rawName.toLowerCase();
-    const previous = headers.get(name);
-    headers.set(name, previous === undefined ? value : previous + ', ' + value);
     if (name === 'host') hostCount++;
     else if (name === 'sec-websocket-key') keyCount++;
     else if (name === 'sec-websocket-version') versionCount++;
