@@ -31,3 +31,5 @@ export { MisuseError, type MisuseCode, type PeerErrorCode } from './core/errors.
 export { DEFAULT_LIMITS, type Limits } from './core/limits.ts';
 export type { DeflateOptions, DeflateParams } from './core/deflate/options.ts';
 export type { ExtensionOffer } from './core/extension-offer.ts';
+/** WebAssembly SIMD unmasking for the core's `accelerators` option (what the adapters use). */
+export { wasmUnmask } from './adapters/shared/wasm-unmask.ts';

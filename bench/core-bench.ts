@@ -7,13 +7,14 @@
  *       (Bun):  node_modules/.bin/bun bench/core-bench.ts
  *       (Deno): node_modules/.bin/deno run -A bench/core-bench.ts
  * Flags: --quick (shorter rounds), --chunk BYTES (default 65536), --json FILE (also write the results as JSON),
- *        --only core|ws, --sizes 16,1024,… (payload sizes), --kinds text,binary.
+ *        --only core|ws, --sizes 16,1024,… (payload sizes), --kinds text,binary, --plain (the core without the
+ *        runtime's accelerators: pure ECMAScript).
  *
  * Both parsers unmask in place, so every iteration gets a fresh copy of the frames, made outside the timed region.
  * ws's Receiver is built as ws's WebSocketServer builds it (isServer, maxPayload 100 MiB, UTF-8 validation on,
  * bufferutil and utf-8-validate loaded when present) and fed through `.write(chunk)`, as a socket's 'data' does.
  */
-import { isUtf8 } from 'node:buffer';
+import { acceleratorsFor } from '../adapters/shared/accelerators.ts';
 import { createRequire } from 'node:module';
 import process from 'node:process';
 import { writeFileSync } from 'node:fs';
@@ -46,6 +47,7 @@ const quick = args.includes('--quick');
 const chunkSize = Number(flag('--chunk') ?? 65536);
 const jsonOut = flag('--json');
 const only = flag('--only');
+const plain = args.includes('--plain');
 const rounds = quick ? 2 : 5;
 const roundSeconds = quick ? 0.12 : 0.3;
 const streamTarget = 8 * 1024 * 1024;
@@ -127,6 +129,7 @@ function chunksOf(buf: Uint8Array, size: number, asBuffer: boolean): Uint8Array[
 }
 
 const isDeno = typeof (globalThis as { Deno?: unknown }).Deno !== 'undefined';
+const isBun = typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined';
 
 const UPGRADE =
   'GET /bench HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
@@ -134,8 +137,9 @@ const UPGRADE =
 
 /** websock's core, opened through a real handshake, driven with receive() + takeEvents() per chunk. */
 function coreFeeder(expectedSize: number): Feeder {
-  // As the adapters configure it: the runtime's native bulk UTF-8 check where it is fast (Node, Bun).
-  const conn = new ServerConnection(isDeno ? {} : { validateUtf8: isUtf8 }, 0);
+  // As the adapters configure it, with the runtime's accelerators (unless --plain).
+  const accelerators = plain ? {} : acceleratorsFor(isDeno ? 'deno' : isBun ? 'bun' : 'node');
+  const conn = new ServerConnection({ accelerators }, 0);
   conn.receive(new TextEncoder().encode(UPGRADE), 0);
   for (const ev of conn.takeEvents()) if (ev.type === 'request') conn.accept({}, 0);
   conn.takeEvents();

@@ -3,7 +3,7 @@ import { DEFAULT_LIMITS, resolveLimits, type Limits } from './limits.ts';
 import { MisuseError, type PeerErrorCode } from './errors.ts';
 import { nextState, type ConnectionState, type Transition } from './state.ts';
 import { FrameReceiver, type ReceiverSink } from './frame/receiver.ts';
-import type { BulkUtf8Check } from './text/utf8.ts';
+import type { Accelerators } from './accelerators.ts';
 import { encodeFrame } from './frame/encoder.ts';
 import { encodeClosePayload, encodeClosePayloadUnchecked, parseClosePayload } from './close.ts';
 import { RequestHeadParser, type RequestHead } from './http/request-parser.ts';
@@ -25,10 +25,10 @@ export interface ServerConnectionOptions {
   /** The compression codec (default: pako, pure JS, identical on every runtime). */
   codec?: DeflateCodec;
   /**
-   * A native one-shot UTF-8 check (Node's and Bun's `buffer.isUtf8`) for long runs of text; verdicts and the
-   * position of the first bad byte are the same without it. Adapters pass it where the runtime has one.
+   * Faster implementations of the core's bulk work (UTF-8 checks, unmasking, allocation) that the runtime
+   * offers; events and writes are the same without them. Adapters pass what their runtime has.
    */
-  validateUtf8?: BulkUtf8Check;
+  accelerators?: Accelerators;
   /** Report requests without an `Upgrade` header as `http-request` events instead of answering 426. */
   plainHttp?: boolean;
   /**
@@ -153,7 +153,7 @@ export class ServerConnection implements ReceiverSink {
     this.plainHttp = options.plainHttp === true;
     this.deflateOptions = options.deflate ? resolveDeflateOptions(options.deflate) : undefined;
     this.codec = options.codec ?? pakoCodec;
-    this.receiver = new FrameReceiver(this, this.limits, options.receiveMode === 'stream', options.validateUtf8);
+    this.receiver = new FrameReceiver(this, this.limits, options.receiveMode === 'stream', options.accelerators);
     this.parser = new RequestHeadParser(this.limits);
     this.now = now;
     this.startedAt = now;

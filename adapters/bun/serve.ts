@@ -7,7 +7,7 @@
  * and backpressure differ from Node). `Bun.listen` gives bytes in, bytes out and `drain`: all the pump needs.
  * The options mirror Bun.serve's shape (`port`, `hostname`, `tls`, `websocket: { open, message, close, drain, … }`).
  */
-import { isUtf8 } from 'node:buffer';
+import { acceleratorsFor } from '../shared/accelerators.ts';
 import type { Socket, SocketHandler, TCPSocketListener } from 'bun';
 import { readFile } from 'node:fs/promises';
 import { MisuseError } from '../../core/errors.ts';
@@ -73,7 +73,7 @@ function socketHandlers<T>(state: ServerState<T>): SocketHandler<BunTransport | 
 export async function serve<T = undefined>(options: ServeOptions<T>): Promise<Server> {
   const { port, hostname } = resolveAddress(options);
   const secure = options.tls !== undefined;
-  const config = resolveServerConfig<T>(options, { decodeText: decodeUtf8, validateUtf8: isUtf8, secure });
+  const config = resolveServerConfig<T>(options, { decodeText: decodeUtf8, accelerators: acceleratorsFor('bun'), secure });
   const state = new ServerState<T>(config);
   const tls = options.tls !== undefined ? await loadTls(options.tls) : undefined;
   const listener: TCPSocketListener<BunTransport | undefined> = Bun.listen<BunTransport | undefined>({

@@ -3,7 +3,7 @@
  * the shared pump. TLS: TLS 1.2 minimum, ALPN `http/1.1`, the TLS handshake bounded by the handshake timeout,
  * and any other `node:tls` server option (SNICallback, ciphers, …) passed through.
  */
-import { isUtf8 } from 'node:buffer';
+import { acceleratorsFor } from '../shared/accelerators.ts';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { ServeOptions, Server, TlsConfig } from '../shared/types.ts';
@@ -50,7 +50,7 @@ function listen(server: net.Server, port: number, hostname: string): Promise<voi
 export async function serve<T = undefined>(options: NodeServeOptions<T>): Promise<Server> {
   const { port, hostname } = resolveAddress(options);
   const secure = options.tls !== undefined;
-  const config = resolveServerConfig<T>(options as ServeOptions<T>, { decodeText: decodeUtf8Buffer, validateUtf8: isUtf8, secure });
+  const config = resolveServerConfig<T>(options as ServeOptions<T>, { decodeText: decodeUtf8Buffer, accelerators: acceleratorsFor('node'), secure });
   const state = new ServerState<T>(config);
   const onSocket = (socket: net.Socket): void => {
     if (!state.accepting) {

@@ -3,7 +3,7 @@
  * `'upgrade'` event. The request head was parsed by node:http; the core validates it exactly as if it had
  * parsed it itself (`receiveRequest`), then takes the bytes that followed (`head`).
  */
-import { isUtf8 } from 'node:buffer';
+import { acceleratorsFor } from '../shared/accelerators.ts';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -37,7 +37,7 @@ function headerPairs(raw: readonly string[]): [string, string][] {
 
 /** Creates an upgrade handler for an existing node:http(s) server. */
 export function createUpgradeHandler<T = undefined>(options: UpgradeHandlerOptions<T>): UpgradeHandler {
-  const config = resolveServerConfig<T>(options as ServeOptions<T>, { decodeText: decodeUtf8Buffer, validateUtf8: isUtf8, secure: options.secure === true });
+  const config = resolveServerConfig<T>(options as ServeOptions<T>, { decodeText: decodeUtf8Buffer, accelerators: acceleratorsFor('node'), secure: options.secure === true });
   const state = new ServerState<T>(config);
   return {
     handleUpgrade(req, duplex, head) {

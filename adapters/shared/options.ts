@@ -5,7 +5,7 @@
 import { MisuseError } from '../../core/errors.ts';
 import { resolveLimits, type Limits } from '../../core/limits.ts';
 import type { DeflateOptions } from '../../core/deflate/options.ts';
-import type { BulkUtf8Check } from '../../core/text/utf8.ts';
+import type { Accelerators } from '../../core/accelerators.ts';
 import type { ServeOptions, WebSocketHandlers, UpgradeRequest, UpgradeContext, UpgradeDecision, HttpRequest, HttpResponse } from './types.ts';
 import { decodeUtf8, type TextDecodeFn } from './text-decoder.ts';
 import { TraceSink } from './recording.ts';
@@ -26,8 +26,8 @@ export interface ServerConfig<T> {
   readonly upgrade: ((req: UpgradeRequest, ctx: UpgradeContext) => UpgradeDecision<T> | Promise<UpgradeDecision<T>>) | undefined;
   readonly fetch: ((req: HttpRequest) => HttpResponse | Promise<HttpResponse>) | undefined;
   readonly decodeText: TextDecodeFn;
-  /** The runtime's native one-shot UTF-8 check, if it has one (handed to the core). */
-  readonly validateUtf8: BulkUtf8Check | undefined;
+  /** What the runtime offers to speed up the core (handed to each connection). */
+  readonly accelerators: Accelerators;
   readonly secure: boolean;
   readonly stopTimeoutMs: number;
   /** Where connections are recorded, when the `record` option is on. */
@@ -41,7 +41,7 @@ function check(condition: boolean, message: string): void {
 /** Validates `serve()` options (throws {@link MisuseError}) and resolves defaults. */
 export function resolveServerConfig<T>(
   options: ServeOptions<T>,
-  runtime: { decodeText?: TextDecodeFn; validateUtf8?: BulkUtf8Check; secure: boolean },
+  runtime: { decodeText?: TextDecodeFn; accelerators?: Accelerators; secure: boolean },
 ): ServerConfig<T> {
   check(typeof options === 'object' && options !== null, 'serve() needs an options object');
   check(typeof options.websocket === 'object' && options.websocket !== null, 'options.websocket (the handlers object) is required');
@@ -81,7 +81,7 @@ export function resolveServerConfig<T>(
     upgrade: options.upgrade,
     fetch: options.fetch,
     decodeText: runtime.decodeText ?? decodeUtf8,
-    validateUtf8: runtime.validateUtf8,
+    accelerators: runtime.accelerators ?? {},
     secure: runtime.secure,
     stopTimeoutMs,
     traces: options.record === undefined ? undefined : new TraceSink(options.record),

@@ -88,7 +88,7 @@ export class Session<T> implements TransportSink {
       receiveMode: config.receiveMode,
       deflate: config.deflate,
       plainHttp: config.fetch !== undefined,
-      validateUtf8: config.validateUtf8,
+      accelerators: config.accelerators,
       // Events reach the handlers while the core parses, so that what a handler sends for a message goes out
       // before the core's answer to anything that followed it in the same chunk (a close frame, a bad frame).
       onEvent: (event) => this.onCoreEvent(event),

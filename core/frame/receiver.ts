@@ -1,7 +1,8 @@
 import type { PeerErrorCode } from '../errors.ts';
 import type { Limits } from '../limits.ts';
 import type { MessageDecompressor } from '../deflate/codec.ts';
-import { Utf8Validator, type BulkUtf8Check } from '../text/utf8.ts';
+import type { Accelerators, BulkUnmask } from '../accelerators.ts';
+import { Utf8Validator } from '../text/utf8.ts';
 import { unmask } from './mask.ts';
 import { MessageBuffer } from './message-buffer.ts';
 
@@ -21,6 +22,12 @@ const EMPTY = new Uint8Array(0);
 const TEXT = 1;
 const BINARY = 2;
 const CLOSE = 8;
+
+/**
+ * Payload runs shorter than this are unmasked in JavaScript even when a bulk unmasker is given: below it, the
+ * call costs more than it can save on any runtime measured (a bulk unmasker may set a higher bar of its own).
+ */
+const BULK_UNMASK_MIN_BYTES = 256;
 
 /**
  * Resumable RFC 6455 §5.2 frame decoder for the server role, with message reassembly, incremental UTF-8
@@ -58,8 +65,9 @@ export class FrameReceiver {
   private messageFirstPart = true;
   private messageBytes = 0;
   private inflatedBytes = 0;
-  private readonly message = new MessageBuffer();
+  private readonly message: MessageBuffer;
   private readonly utf8: Utf8Validator;
+  private readonly bulkUnmask: BulkUnmask | undefined;
   private readonly inflated: Uint8Array[] = [];
 
   // Control frame payload: a view when it lies whole in one chunk, else copied (at most 125 bytes, allocated
@@ -68,9 +76,11 @@ export class FrameReceiver {
   private control: Uint8Array | undefined = undefined;
   private controlLength = 0;
 
-  constructor(sink: ReceiverSink, limits: Limits, streaming: boolean, bulkUtf8?: BulkUtf8Check) {
+  constructor(sink: ReceiverSink, limits: Limits, streaming: boolean, accelerators: Accelerators = {}) {
     this.sink = sink;
-    this.utf8 = new Utf8Validator(bulkUtf8);
+    this.utf8 = new Utf8Validator(accelerators.validateUtf8);
+    this.bulkUnmask = accelerators.unmask;
+    this.message = new MessageBuffer(accelerators.allocUninitialized);
     this.limits = limits;
     this.streaming = streaming;
   }
@@ -87,10 +97,9 @@ export class FrameReceiver {
     while (pos < end && !this.stopped) {
       if (this.inPayload) {
         const take = Math.min(this.remaining, end - pos);
-        unmask(chunk, pos, pos + take, this.maskKey, this.maskOffset);
-        this.maskOffset = (this.maskOffset + take) & 3;
         this.remaining -= take;
         this.payload(chunk, pos, pos + take);
+        this.maskOffset = (this.maskOffset + take) & 3;
         pos += take;
         if (this.remaining === 0 && !this.stopped) this.frameDone();
         continue;
@@ -211,39 +220,69 @@ export class FrameReceiver {
     return true;
   }
 
-  /** Unmasked payload bytes `buf[start, end)` of the current frame. */
+  /**
+   * Masked payload bytes `buf[start, end)` of the current frame (`remaining` already counts them as read).
+   * They are unmasked in place, except when they go into the reassembly buffer: then they are unmasked on the
+   * way there, in one pass.
+   */
   private payload(buf: Uint8Array, start: number, end: number): void {
-    if (this.opcode >= 8) {
-      if (this.controlLength === 0 && end - start === this.payloadLength) {
-        this.controlView = buf.subarray(start, end);
-      } else {
-        const control = (this.control ??= new Uint8Array(125));
-        control.set(buf.subarray(start, end), this.controlLength);
-        this.controlLength += end - start;
+    const count = end - start;
+    const last = this.fin && this.remaining === 0;
+    const reassemble =
+      this.opcode < 8 &&
+      !this.messageCompressed &&
+      !this.streaming &&
+      // Else zero copy: a single-frame message lying whole in this chunk.
+      !(last && this.messageOpcode !== 0 && this.message.size === 0 && count === this.payloadLength && this.opcode !== 0);
+    if (reassemble) {
+      // A final frame starting the buffer fixes the message's exact size.
+      if (this.message.size === 0) this.message.reserve(this.fin ? this.remaining + count : count, this.fin);
+      const at = this.message.extend(count);
+      const dst = this.message.bytes;
+      this.unmaskTo(buf, start, end, dst, at);
+      if (this.messageOpcode === TEXT) {
+        const bad = this.utf8.push(dst, at, at + count);
+        if (bad >= 0) this.failText(dst, at, bad);
       }
       return;
     }
-    const last = this.fin && this.remaining === 0;
+    // One view serves unmasking, validation and delivery (each would otherwise make its own).
+    const view = buf.subarray(start, end);
+    this.unmaskTo(view, 0, count, view, 0);
+    if (this.opcode >= 8) {
+      if (this.controlLength === 0 && count === this.payloadLength) {
+        this.controlView = view;
+      } else {
+        const control = (this.control ??= new Uint8Array(125));
+        control.set(view, this.controlLength);
+        this.controlLength += count;
+      }
+      return;
+    }
     if (this.messageCompressed) {
-      this.inflate(buf.subarray(start, end), last);
+      this.inflate(view, last);
       return;
     }
     if (this.messageOpcode === TEXT) {
-      const bad = this.utf8.push(buf, start, end);
+      const bad = this.utf8.push(view, 0, count);
       if (bad >= 0) {
-        this.failText(buf, start, bad);
+        this.failText(view, 0, bad);
         return;
       }
     }
-    if (this.streaming) {
-      this.deliverPart(buf.subarray(start, end), last);
-    } else if (last && this.messageOpcode !== 0 && this.message.size === 0 && end - start === this.payloadLength && this.opcode !== 0) {
-      // Zero copy: a single-frame message lying whole in this chunk.
-      this.finishMessage(buf.subarray(start, end));
-    } else {
-      if (this.message.size === 0) this.message.reserve(this.fin ? this.remaining + (end - start) : end - start);
-      this.message.append(buf, start, end);
+    if (this.streaming) this.deliverPart(view, last);
+    else this.finishMessage(view);
+  }
+
+  /** Unmasks `src[start, end)` of the current frame into `dst` at `at` (which may be the same place). */
+  private unmaskTo(src: Uint8Array, start: number, end: number, dst: Uint8Array, at: number): void {
+    if (this.bulkUnmask !== undefined && end - start >= BULK_UNMASK_MIN_BYTES) {
+      this.bulkUnmask(src, start, end, this.maskKey, this.maskOffset, dst, at);
+      return;
     }
+    unmask(src, start, end, this.maskKey, this.maskOffset);
+    // In place first, then copied: the source is the part of the input most likely still in cache.
+    if (dst !== src || at !== start) dst.set(src.subarray(start, end), at);
   }
 
   private inflate(data: Uint8Array, last: boolean): void {

@@ -1,0 +1,68 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { unmask } from '../../core/frame/mask.ts';
+import { seededRandom } from '../../core/bytes.ts';
+import { wasmUnmask } from './wasm-unmask.ts';
+
+const bulk = wasmUnmask(0);
+
+function randomBytes(rand: () => number, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = (rand() * 256) | 0;
+  return out;
+}
+
+test('WebAssembly SIMD is available on this runtime (Node, Bun and Deno all have it)', () => {
+  assert.type(bulk, 'function');
+});
+
+test('RFC 6455 §5.7 masked "Hello", in place', () => {
+  const data = new TextEncoder().encode('Hello');
+  const key = new Uint8Array([0x37, 0xfa, 0x21, 0x3d]);
+  bulk!(data, 0, data.length, key, 0, data, 0);
+  assert.equal([...data], [0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+});
+
+test('in place and into another buffer: the same bytes as the core loop, for every size, offset and key offset', () => {
+  const rand = seededRandom(99);
+  // Sizes around the 64-byte step and the 64 KiB block, plus random ones up to three blocks.
+  const sizes = [0, 1, 3, 15, 16, 17, 63, 64, 65, 255, 1000, 65535, 65536, 65537, 131072 + 5];
+  for (let i = 0; i < 40; i++) sizes.push((rand() * 200_000) | 0);
+  for (const n of sizes) {
+    const key = randomBytes(rand, 4);
+    const keyOffset = (rand() * 4) | 0;
+    const start = (rand() * 9) | 0;
+    const source = randomBytes(rand, start + n + 7);
+    const expected = source.slice();
+    unmask(expected, start, start + n, key, keyOffset);
+
+    const inPlace = source.slice();
+    bulk!(inPlace, start, start + n, key, keyOffset, inPlace, start);
+    assert.equal(inPlace, expected, `in place, ${n} bytes`);
+
+    const dstStart = (rand() * 5) | 0;
+    const dst = new Uint8Array(dstStart + n + 3).fill(0xee);
+    bulk!(source.slice(), start, start + n, key, keyOffset, dst, dstStart);
+    assert.equal(dst.subarray(dstStart, dstStart + n), expected.subarray(start, start + n), `into dst, ${n} bytes`);
+    assert.ok(dst.subarray(0, dstStart).every((b) => b === 0xee) && dst.subarray(dstStart + n).every((b) => b === 0xee), 'nothing outside the range written');
+  }
+});
+
+test('below its threshold it uses the core loop, with the same result', () => {
+  const small = wasmUnmask(1024)!;
+  const rand = seededRandom(7);
+  for (const n of [0, 5, 100, 1023, 1024, 5000]) {
+    const key = randomBytes(rand, 4);
+    const source = randomBytes(rand, n + 2);
+    const expected = source.slice();
+    unmask(expected, 1, n + 1, key, 3);
+    const dst = new Uint8Array(n);
+    small(source.slice(), 1, n + 1, key, 3, dst, 0);
+    assert.equal(dst, expected.subarray(1, n + 1));
+    const inPlace = source.slice();
+    small(inPlace, 1, n + 1, key, 3, inPlace, 1);
+    assert.equal(inPlace, expected);
+  }
+});
+
+test.run();

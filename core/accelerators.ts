@@ -1,0 +1,38 @@
+/**
+ * Optional faster implementations of work the core also does in plain ECMAScript. The core never looks for
+ * them itself (it stays free of runtime APIs); adapters pass what their runtime offers. Every verdict, event
+ * and byte written is the same with or without them: only speed differs.
+ */
+import type { BulkUtf8Check } from './text/utf8.ts';
+
+/**
+ * Unmasks `src[start, end)` (RFC 6455 §5.3: XOR with `key`, starting at key byte `keyOffset`) and stores the
+ * result at `dst[dstStart, dstStart + end - start)`. `dst` may be `src` with `dstStart === start` (in place);
+ * otherwise the two ranges do not overlap, and `src` may be left as it was.
+ */
+export type BulkUnmask = (
+  src: Uint8Array,
+  start: number,
+  end: number,
+  key: Uint8Array,
+  keyOffset: number,
+  dst: Uint8Array,
+  dstStart: number,
+) => void;
+
+/**
+ * Returns a fresh `Uint8Array` of exactly `size` bytes that owns its whole `ArrayBuffer` (shares it with
+ * nothing), whose content may be uninitialized (e.g. Node's `Buffer.allocUnsafeSlow`). The core uses it only
+ * for a message whose final size is known and writes every byte before handing it out, so no stale memory
+ * can be seen; it saves zero-filling large messages.
+ */
+export type AllocUninitialized = (size: number) => Uint8Array;
+
+export interface Accelerators {
+  /** A one-shot check of complete UTF-8 (Node's and Bun's `buffer.isUtf8`), used for long runs of text. */
+  readonly validateUtf8?: BulkUtf8Check;
+  /** Bulk unmasking (e.g. WebAssembly SIMD), used for long payload runs. */
+  readonly unmask?: BulkUnmask;
+  /** Uninitialized allocation for large messages of known size. */
+  readonly allocUninitialized?: AllocUninitialized;
+}
