@@ -29,7 +29,6 @@ export class BunTransport implements Transport {
   /** @internal Queued in this tick's flush list. */
   scheduled = false;
   private readonly queue = new WriteQueue();
-  private wantWritable = false;
   private closing = false;
   private closed = false;
 
@@ -79,10 +78,7 @@ export class BunTransport implements Transport {
     // merging above; flush() pushes out anything a TLS socket still holds.
     this.socket.flush();
     if (queue.bytes === 0 && this.closing) this.socket.end();
-    if (this.wantWritable && queue.bytes < before) {
-      this.wantWritable = false;
-      this.sink?.onWritable();
-    }
+    if (queue.bytes < before && queue.takeDrainRequest()) this.sink?.onWritable();
   }
 
   /** @internal Bun's `drain`: the kernel takes bytes again. */
@@ -99,11 +95,7 @@ export class BunTransport implements Transport {
   }
 
   requestDrain(): void {
-    if (this.queue.bytes === 0) {
-      queueMicrotask(() => this.sink?.onWritable());
-      return;
-    }
-    this.wantWritable = true;
+    this.queue.requestDrain(() => this.sink?.onWritable());
   }
 
   pause(): void {

@@ -23,7 +23,6 @@ export class DenoTransport implements Transport {
   sink: TransportSink | undefined;
   private readonly queue = new WriteQueue();
   private writing = false;
-  private wantWritable = false;
   private paused = false;
   private wakeReader: (() => void) | undefined;
   private readEnded = false;
@@ -104,10 +103,7 @@ export class DenoTransport implements Transport {
       for (let buffer = queue.peek(); buffer !== undefined && !this.closed; buffer = queue.peek()) {
         const written = await this.conn.write(buffer);
         queue.consume(written);
-        if (this.wantWritable) {
-          this.wantWritable = false;
-          this.sink?.onWritable();
-        }
+        if (queue.takeDrainRequest()) this.sink?.onWritable();
       }
     } catch {
       queue.clear();
@@ -145,11 +141,7 @@ export class DenoTransport implements Transport {
   }
 
   requestDrain(): void {
-    if (this.queue.bytes === 0) {
-      queueMicrotask(() => this.sink?.onWritable());
-      return;
-    }
-    this.wantWritable = true;
+    this.queue.requestDrain(() => this.sink?.onWritable());
   }
 
   pause(): void {

@@ -50,4 +50,20 @@ test('a long queue stays correct across many consumptions', () => {
   assert.is(q.bytes, 0);
 });
 
+test('a drain request waits for bytes to leave, is answered once, and is answered at once when nothing is queued', async () => {
+  const q = new WriteQueue();
+  let calls = 0;
+  q.requestDrain(() => calls++);
+  assert.is(q.takeDrainRequest(), false, 'nothing queued: no pending request');
+  await Promise.resolve();
+  assert.is(calls, 1, 'answered on the next microtask');
+  q.push([bytes(10, 1)]);
+  q.requestDrain(() => calls++);
+  q.consume(10);
+  assert.is(q.takeDrainRequest(), true);
+  assert.is(q.takeDrainRequest(), false, 'once per request');
+  await Promise.resolve();
+  assert.is(calls, 1, 'the owner answers a queued request, not the queue');
+});
+
 test.run();

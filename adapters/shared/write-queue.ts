@@ -15,6 +15,26 @@ export class WriteQueue {
   private head = 0;
   /** Bytes queued and not yet consumed. */
   bytes = 0;
+  private drainWanted = false;
+
+  /**
+   * Asks for `onWritable` once some queued bytes have left (the owner calls {@link takeDrainRequest} after each
+   * write); with nothing queued, `onWritable` runs on the next microtask.
+   */
+  requestDrain(onWritable: () => void): void {
+    if (this.bytes === 0) {
+      queueMicrotask(onWritable);
+      return;
+    }
+    this.drainWanted = true;
+  }
+
+  /** True once per {@link requestDrain} that is still waiting: the owner then reports the socket writable. */
+  takeDrainRequest(): boolean {
+    if (!this.drainWanted) return false;
+    this.drainWanted = false;
+    return true;
+  }
 
   /** Appends chunks (empty ones are skipped). */
   push(chunks: readonly Uint8Array[]): void {
