@@ -149,7 +149,8 @@ export class Utf8Validator {
     // problem does the JavaScript loop below run over it, to find the first bad byte.
     if (this.bulk !== undefined && end - i >= BULK_MIN_BYTES) {
       const boundary = completeSequencesEnd(bytes, i, end);
-      if (this.bulk(i === 0 && boundary === bytes.length ? bytes : bytes.subarray(i, boundary))) i = boundary;
+      const run = i === 0 && boundary === bytes.length ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset + i, boundary - i);
+      if (this.bulk(run)) i = boundary;
     }
 
     // Word view over the 4-aligned middle of the chunk, for the ASCII fast path.
