@@ -8,7 +8,8 @@ import type { BulkUtf8Check } from './text/utf8.ts';
 /**
  * Unmasks `src[start, end)` (RFC 6455 §5.3: XOR with `key`, starting at key byte `keyOffset`) and stores the
  * result at `dst[dstStart, dstStart + end - start)`. `dst` may be `src` with `dstStart === start` (in place);
- * otherwise the two ranges do not overlap, and `src` may be left as it was.
+ * otherwise the two ranges do not overlap, and `src` may be left as it was. Returns true only if it checked
+ * that every unmasked byte is ASCII (below 0x80), which lets text skip its UTF-8 check; false otherwise.
  */
 export type BulkUnmask = (
   src: Uint8Array,
@@ -18,7 +19,7 @@ export type BulkUnmask = (
   keyOffset: number,
   dst: Uint8Array,
   dstStart: number,
-) => void;
+) => boolean;
 
 /**
  * Returns a fresh `Uint8Array` of exactly `size` bytes that owns its whole `ArrayBuffer` (shares it with

@@ -41,6 +41,12 @@ function stream(rand: () => number, breakUtf8: boolean): Uint8Array {
       parts.push(clientFrame(text ? 1 : 2, payload));
     }
   }
+  // ASCII after a cut multi-byte sequence: the ASCII shortcut must not skip the check that fails it.
+  const euro = new TextEncoder().encode('€');
+  const ascii = new Uint8Array(3000).fill(0x61);
+  parts.push(clientFrame(1, concatBytes([ascii, euro.subarray(0, 2)]), { fin: false }));
+  parts.push(clientFrame(0, rand() < 0.5 ? concatBytes([euro.subarray(2), ascii]) : ascii));
+  parts.push(clientFrame(1, ascii));
   if (breakUtf8) {
     const payload = randomText(rand, 70000);
     payload[(rand() * payload.length) | 0] = 0xff;

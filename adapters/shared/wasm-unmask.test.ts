@@ -48,6 +48,32 @@ test('in place and into another buffer: the same bytes as the core loop, for eve
   }
 });
 
+test('reports ASCII exactly: true only when every unmasked byte is below 0x80, whatever the scratch memory holds', () => {
+  const rand = seededRandom(5);
+  const key = new Uint8Array([0x12, 0x9a, 0x7f, 0x80]);
+  for (let i = 0; i < 300; i++) {
+    const n = i < 100 ? i + 1 : (rand() * 140_000) | 0 || 1;
+    // Leave non-ASCII bytes in the module's scratch memory first: they must not count.
+    const junk = new Uint8Array(65536).fill(0xff);
+    bulk!(junk, 0, junk.length, new Uint8Array(4), 0, junk, 0);
+    const plain = new Uint8Array(n).map(() => (rand() * 128) | 0);
+    const masked = plain.slice();
+    unmask(masked, 0, n, key, 1);
+    const out = new Uint8Array(n);
+    assert.is(bulk!(masked.slice(), 0, n, key, 1, out, 0), true, `${n} ASCII bytes`);
+    assert.equal(out, plain);
+    // One byte ≥ 0x80 anywhere (first, last, inside the 1–15-byte tail, or random) makes it false.
+    for (const at of [0, n - 1, n - 1 - ((rand() * Math.min(n, 15)) | 0), (rand() * n) | 0]) {
+      const p = plain.slice();
+      p[at] = 0x80 | ((rand() * 128) | 0);
+      const m = p.slice();
+      unmask(m, 0, n, key, 1);
+      assert.is(bulk!(m, 0, n, key, 1, m, 0), false, `${n} bytes, non-ASCII at ${at}`);
+      assert.equal(m, p);
+    }
+  }
+});
+
 test('below its threshold it uses the core loop, with the same result', () => {
   const small = wasmUnmask(1024)!;
   const rand = seededRandom(7);
@@ -60,8 +86,9 @@ test('below its threshold it uses the core loop, with the same result', () => {
     small(source.slice(), 1, n + 1, key, 3, dst, 0);
     assert.equal(dst, expected.subarray(1, n + 1));
     const inPlace = source.slice();
-    small(inPlace, 1, n + 1, key, 3, inPlace, 1);
+    const ascii = small(inPlace, 1, n + 1, key, 3, inPlace, 1);
     assert.equal(inPlace, expected);
+    if (n < 1024) assert.is(ascii, false, 'the JavaScript path does not look for ASCII');
   }
 });
 

@@ -239,8 +239,8 @@ export class FrameReceiver {
       if (this.message.size === 0) this.message.reserve(this.fin ? this.remaining + count : count, this.fin);
       const at = this.message.extend(count);
       const dst = this.message.bytes;
-      this.unmaskTo(buf, start, end, dst, at);
-      if (this.messageOpcode === TEXT) {
+      const ascii = this.unmaskTo(buf, start, end, dst, at);
+      if (this.messageOpcode === TEXT && !(ascii && this.utf8.betweenSequences)) {
         const bad = this.utf8.push(dst, at, at + count);
         if (bad >= 0) this.failText(dst, at, bad);
       }
@@ -248,7 +248,7 @@ export class FrameReceiver {
     }
     // One view serves unmasking, validation and delivery (each would otherwise make its own).
     const view = buf.subarray(start, end);
-    this.unmaskTo(view, 0, count, view, 0);
+    const ascii = this.unmaskTo(view, 0, count, view, 0);
     if (this.opcode >= 8) {
       if (this.controlLength === 0 && count === this.payloadLength) {
         this.controlView = view;
@@ -263,7 +263,8 @@ export class FrameReceiver {
       this.inflate(view, last);
       return;
     }
-    if (this.messageOpcode === TEXT) {
+    // ASCII after a complete sequence is valid UTF-8 as it stands (RFC 3629 §3).
+    if (this.messageOpcode === TEXT && !(ascii && this.utf8.betweenSequences)) {
       const bad = this.utf8.push(view, 0, count);
       if (bad >= 0) {
         this.failText(view, 0, bad);
@@ -274,15 +275,18 @@ export class FrameReceiver {
     else this.finishMessage(view);
   }
 
-  /** Unmasks `src[start, end)` of the current frame into `dst` at `at` (which may be the same place). */
-  private unmaskTo(src: Uint8Array, start: number, end: number, dst: Uint8Array, at: number): void {
+  /**
+   * Unmasks `src[start, end)` of the current frame into `dst` at `at` (which may be the same place). True if the
+   * bulk unmasker found every byte ASCII (false when it did not look).
+   */
+  private unmaskTo(src: Uint8Array, start: number, end: number, dst: Uint8Array, at: number): boolean {
     if (this.bulkUnmask !== undefined && end - start >= BULK_UNMASK_MIN_BYTES) {
-      this.bulkUnmask(src, start, end, this.maskKey, this.maskOffset, dst, at);
-      return;
+      return this.bulkUnmask(src, start, end, this.maskKey, this.maskOffset, dst, at);
     }
     unmask(src, start, end, this.maskKey, this.maskOffset);
     // In place first, then copied: the source is the part of the input most likely still in cache.
     if (dst !== src || at !== start) dst.set(src.subarray(start, end), at);
+    return false;
   }
 
   private inflate(data: Uint8Array, last: boolean): void {

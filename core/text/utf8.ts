@@ -221,6 +221,11 @@ export class Utf8Validator {
     return -1;
   }
 
+  /** True between sequences (nothing pending, nothing failed): ASCII bytes pushed now would all be valid. */
+  get betweenSequences(): boolean {
+    return this.state === S_ACCEPT;
+  }
+
   /** True while a multi-byte sequence is pending: if the message ends now, it is invalid (RFC 6455 §8.1). */
   get incomplete(): boolean {
     return this.state !== S_ACCEPT && this.state !== S_REJECT;
