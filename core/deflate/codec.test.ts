@@ -438,4 +438,28 @@ test('memLevel 1-9 all round-trip (classic hash below 8)', () => {
   }
 });
 
+test('a distance beyond the agreed window fails however the frames are cut; one within it never does', () => {
+  // 600 random bytes, then the same 600 again: one match at distance 600, beyond a 9-bit (512-byte) window.
+  const block = randomBytes(600, 11);
+  const data = concat([block, block]);
+  const far = deflateRaw(data, { windowBits: 15 });
+  const near = deflateRaw(data, { windowBits: 9 });
+  const cuts: number[][] = [[], [1], [far.length >> 1], Array.from({ length: far.length }, () => 1)];
+  for (const sizes of cuts) {
+    for (const noContextTakeover of [false, true]) {
+      for (const agreed of [8, 9]) {
+        const d = pakoCodec.createDecompressor({ windowBits: agreed, noContextTakeover });
+        assert.is(inflateFrames(d, far, sizes).status, 'corrupt', `agreed ${agreed}, frames ${sizes.length}`);
+      }
+      // Agreed 8 is inflated with 9 bits (see PakoDecompressor): a 9-bit peer stays within it.
+      for (const agreed of [8, 9, 15]) {
+        const d = pakoCodec.createDecompressor({ windowBits: agreed, noContextTakeover });
+        assert.equal(inflateFrames(d, near, sizes), { status: 'ok', data }, `agreed ${agreed}`);
+      }
+      const d15 = pakoCodec.createDecompressor({ windowBits: 15, noContextTakeover });
+      assert.equal(inflateFrames(d15, far, sizes), { status: 'ok', data });
+    }
+  }
+});
+
 test.run();

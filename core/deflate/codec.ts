@@ -243,7 +243,25 @@ function newInflateStream(windowBits: number): ZStream {
   const strm = new ZStream();
   const status = zlibInflateInit2(strm, -windowBits);
   if (status !== Z_OK) throw new Error(`permessage-deflate: inflateInit2 failed (${status})`);
+  limitDistances(strm);
   return strm;
+}
+
+/**
+ * Refuses every distance longer than the window (zlib's `dmax`, which it sets only for zlib-wrapped streams and
+ * resets to 32 KiB otherwise). Without it a peer that breaks its agreed `client_max_window_bits` (RFC 7692
+ * §7.1.2.2) would be accepted or refused depending on how its frames were cut: zlib also resolves distances
+ * into output produced in the same call. With it, any distance up to the window finds its bytes (the window
+ * always holds the last 2^bits of output), and any longer one fails, however the input is chunked.
+ */
+function limitDistances(strm: ZStream): void {
+  const state = (strm as unknown as { state: { dmax: number; wbits: number } }).state;
+  state.dmax = 1 << state.wbits;
+}
+
+function resetInflateStream(strm: ZStream): void {
+  zlibInflateReset(strm);
+  limitDistances(strm);
 }
 
 /** Inflate streams shared by all connections without context takeover, for single-frame messages. */
@@ -255,7 +273,7 @@ function sharedInflateStream(windowBits: number): ZStream {
     strm = newInflateStream(windowBits);
     sharedInflateStreams.set(windowBits, strm);
   } else {
-    zlibInflateReset(strm);
+    resetInflateStream(strm);
   }
   return strm;
 }
@@ -316,7 +334,7 @@ class PakoDecompressor implements MessageDecompressor {
         this.#stream = undefined;
       } else if (this.#streamEnded && this.#stream !== undefined) {
         // After a final block the peer's next message starts a new DEFLATE stream with an empty window.
-        zlibInflateReset(this.#stream);
+        resetInflateStream(this.#stream);
       }
     }
     return 'ok';
