@@ -29,6 +29,16 @@ export type BulkUnmask = (
  */
 export type AllocUninitialized = (size: number) => Uint8Array;
 
+/** The smallest run, in bytes, each accelerator is used for (each has a measured default). */
+export interface AcceleratorThresholds {
+  /** Default 256: below it the call costs more than any unmasker saves (the unmasker may set a higher bar). */
+  readonly unmask?: number;
+  /** Default 512: below it a native call costs about what the JavaScript check does. */
+  readonly validateUtf8?: number;
+  /** Default 16 KiB: below it zero-filling is cheap. */
+  readonly allocUninitialized?: number;
+}
+
 export interface Accelerators {
   /** A one-shot check of complete UTF-8 (Node's and Bun's `buffer.isUtf8`), used for long runs of text. */
   readonly validateUtf8?: BulkUtf8Check;
@@ -36,4 +46,6 @@ export interface Accelerators {
   readonly unmask?: BulkUnmask;
   /** Uninitialized allocation for large messages of known size. */
   readonly allocUninitialized?: AllocUninitialized;
+  /** Overrides of the thresholds, for tuning, and for tests that want every path taken on small inputs. */
+  readonly minBytes?: AcceleratorThresholds;
 }

@@ -19,5 +19,5 @@ export { MisuseError, type MisuseCode, type PeerErrorCode } from './errors.ts';
 export type { DeflateOptions, DeflateParams } from './deflate/options.ts';
 export type { DeflateCodec, MessageCompressor, MessageDecompressor } from './deflate/codec.ts';
 export { computeAcceptKey } from './http/accept-key.ts';
-export type { Accelerators, AllocUninitialized, BulkUnmask } from './accelerators.ts';
+export type { Accelerators, AcceleratorThresholds, AllocUninitialized, BulkUnmask } from './accelerators.ts';
 export type { BulkUtf8Check } from './text/utf8.ts';

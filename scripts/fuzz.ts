@@ -1,9 +1,11 @@
 /**
  * Fuzzes the core: `npm run fuzz -- --seconds N [--seed S] [--corpus DIR] [--max-execs N] [--max-finds N] [--out DIR]
- * [--no-minimize] [--report-known]`.
+ * [--no-minimize] [--report-known] [--plain]`.
  * Starts from the built-in corpus plus the `.jsonl` traces in DIR (default conformance/records/), mutates them,
  * checks every invariant (core/trace/invariants.ts) and split invariance on every execution, and saves each
  * distinct failure, minimized, as a trace in --out (default conformance/regressions/). Exit code 1 if it found any.
+ * The re-chunked run of each execution uses the core's accelerators (scripts/fuzz/check.ts testAccelerators), so
+ * it also checks that they change nothing; `--plain` turns them off.
  * Runs on Node (bundled with esbuild), Bun and Deno.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -13,6 +15,8 @@ import type { Trace } from '../core/trace/format.ts';
 import { builtinCorpus, loadCorpusDir } from './fuzz/corpus.ts';
 import { runFuzz, type FuzzFind, type FuzzStats } from './fuzz/engine.ts';
 import { knownSignatures } from './fuzz/known.ts';
+import { testAccelerators } from './fuzz/check.ts';
+import { isUtf8 } from 'node:buffer';
 
 const root = new URL('..', import.meta.url);
 const args = typeof process !== 'undefined' ? process.argv.slice(2) : [];
@@ -84,6 +88,8 @@ const stats = runFuzz({
   progressEveryMs: 10_000,
   minimize: !args.includes('--no-minimize'),
   knownSignatures: known,
+  // The re-chunked run of each execution uses the accelerators, so that it also checks they change nothing.
+  ...(args.includes('--plain') ? {} : { accelerators: testAccelerators(isUtf8) }),
   maxFinds,
   onFind: save,
 });

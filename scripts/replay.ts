@@ -9,7 +9,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseTrace } from '../core/trace/jsonl.ts';
 import { formatDivergence, replayTrace } from '../core/trace/replay.ts';
-import { checkTrace } from './fuzz/check.ts';
+import { checkTrace, testAccelerators } from './fuzz/check.ts';
+import { isUtf8 } from 'node:buffer';
 
 const args = typeof process !== 'undefined' ? process.argv.slice(2) : [];
 const check = args.includes('--check');
@@ -41,7 +42,7 @@ for (const file of files) {
   const result = replayTrace(trace);
   const problems: string[] = result.divergences.map(formatDivergence);
   if (check) {
-    const { violations } = checkTrace(trace, { splits: ['bytes', 'halves'] });
+    const { violations } = checkTrace(trace, { splits: ['bytes', 'halves'], accelerators: testAccelerators(isUtf8) });
     for (const v of violations) problems.push(`invariant ${v.kind}: ${v.message}`);
     if (typeof trace.header.meta['knownFailure'] === 'string' && violations.length > 0) problems.push(`(marked knownFailure: ${String(trace.header.meta['knownFailure'])})`);
   }

@@ -80,7 +80,7 @@ const runtime = detectRuntime();
 const sets: [string, Accelerators][] = [
   [`this runtime's (${runtime})`, acceleratorsFor(runtime)],
   // Every accelerator at every size, so that each bulk path also sees tiny and cut-up runs.
-  ['all, no thresholds', { unmask: wasmUnmask(0)!, validateUtf8: isUtf8, allocUninitialized: (n) => new Uint8Array(n).fill(0x5a) }],
+  ['all, no thresholds', { unmask: wasmUnmask(0)!, validateUtf8: isUtf8, allocUninitialized: (n) => new Uint8Array(n).fill(0x5a), minBytes: { unmask: 0, validateUtf8: 0, allocUninitialized: 0 } }],
 ];
 
 for (const [name, accelerators] of sets) {

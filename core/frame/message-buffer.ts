@@ -15,9 +15,11 @@ export class MessageBuffer {
   private buffer: Uint8Array | undefined = undefined;
   private length = 0;
   private readonly allocUninitialized: AllocUninitialized | undefined;
+  private readonly uninitializedMinBytes: number;
 
-  constructor(allocUninitialized?: AllocUninitialized) {
+  constructor(allocUninitialized?: AllocUninitialized, uninitializedMinBytes = UNINITIALIZED_MIN_BYTES) {
     this.allocUninitialized = allocUninitialized;
+    this.uninitializedMinBytes = uninitializedMinBytes;
   }
 
   /** Bytes held so far. */
@@ -39,7 +41,7 @@ export class MessageBuffer {
     const needed = this.length + bytes;
     const current = this.buffer;
     if (current !== undefined && current.length >= needed) return;
-    if (current === undefined && final && this.allocUninitialized !== undefined && needed >= UNINITIALIZED_MIN_BYTES) {
+    if (current === undefined && final && this.allocUninitialized !== undefined && needed >= this.uninitializedMinBytes) {
       this.buffer = this.allocUninitialized(needed);
       return;
     }

@@ -68,6 +68,7 @@ export class FrameReceiver {
   private readonly message: MessageBuffer;
   private readonly utf8: Utf8Validator;
   private readonly bulkUnmask: BulkUnmask | undefined;
+  private readonly bulkUnmaskMinBytes: number;
   private readonly inflated: Uint8Array[] = [];
 
   // Control frame payload: a view when it lies whole in one chunk, else copied (at most 125 bytes, allocated
@@ -78,9 +79,11 @@ export class FrameReceiver {
 
   constructor(sink: ReceiverSink, limits: Limits, streaming: boolean, accelerators: Accelerators = {}) {
     this.sink = sink;
-    this.utf8 = new Utf8Validator(accelerators.validateUtf8);
+    const minBytes = accelerators.minBytes ?? {};
+    this.utf8 = new Utf8Validator(accelerators.validateUtf8, minBytes.validateUtf8);
     this.bulkUnmask = accelerators.unmask;
-    this.message = new MessageBuffer(accelerators.allocUninitialized);
+    this.bulkUnmaskMinBytes = minBytes.unmask ?? BULK_UNMASK_MIN_BYTES;
+    this.message = new MessageBuffer(accelerators.allocUninitialized, minBytes.allocUninitialized);
     this.limits = limits;
     this.streaming = streaming;
   }
@@ -280,7 +283,7 @@ export class FrameReceiver {
    * bulk unmasker found every byte ASCII (false when it did not look).
    */
   private unmaskTo(src: Uint8Array, start: number, end: number, dst: Uint8Array, at: number): boolean {
-    if (this.bulkUnmask !== undefined && end - start >= BULK_UNMASK_MIN_BYTES) {
+    if (this.bulkUnmask !== undefined && end - start >= this.bulkUnmaskMinBytes) {
       return this.bulkUnmask(src, start, end, this.maskKey, this.maskOffset, dst, at);
     }
     unmask(src, start, end, this.maskKey, this.maskOffset);

@@ -113,10 +113,12 @@ const BULK_MIN_BYTES = 512;
 export class Utf8Validator {
   private state: number = S_ACCEPT;
   private readonly bulk: BulkUtf8Check | undefined;
+  private readonly bulkMinBytes: number;
 
-  /** `bulk`: an optional native check for long runs; results are identical with or without it. */
-  constructor(bulk?: BulkUtf8Check) {
+  /** `bulk`: an optional native check for runs from `bulkMinBytes` on; results are identical with or without it. */
+  constructor(bulk?: BulkUtf8Check, bulkMinBytes = BULK_MIN_BYTES) {
     this.bulk = bulk;
+    this.bulkMinBytes = bulkMinBytes;
   }
 
   /**
@@ -147,7 +149,7 @@ export class Utf8Validator {
 
     // Long run: the native check takes everything up to the last complete sequence; only when it reports a
     // problem does the JavaScript loop below run over it, to find the first bad byte.
-    if (this.bulk !== undefined && end - i >= BULK_MIN_BYTES) {
+    if (this.bulk !== undefined && end - i >= this.bulkMinBytes) {
       const boundary = completeSequencesEnd(bytes, i, end);
       const run = i === 0 && boundary === bytes.length ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset + i, boundary - i);
       if (this.bulk(run)) i = boundary;

@@ -1,6 +1,7 @@
 /**
  * Replays every trace in conformance/regressions/ (minimized failures saved by the fuzzer, and hand-made ones)
- * and checks every invariant on it, plus split invariance (byte-by-byte and halves). A trace whose header
+ * and checks every invariant on it, plus split invariance (byte-by-byte and halves, those runs with the
+ * accelerators on). A trace whose header
  * `meta.knownFailure` is set documents a bug not fixed yet: it must still fail, so that the fix is noticed
  * (then remove the field and the trace guards the fix). Traces with recorded output must also replay identically.
  */
@@ -8,7 +9,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { checkTrace } from '../../scripts/fuzz/check.ts';
+import { isUtf8 } from 'node:buffer';
+import { checkTrace, testAccelerators } from '../../scripts/fuzz/check.ts';
 import { parseTrace } from './jsonl.ts';
 import { formatDivergence, replayTrace } from './replay.ts';
 
@@ -22,6 +24,8 @@ function regressionsDir(): string {
 }
 
 const dir = regressionsDir();
+/** The re-chunked runs also use the accelerators: they must change nothing. */
+const accelerators = testAccelerators(isUtf8);
 const files = readdirSync(dir)
   .filter((name) => name.endsWith('.jsonl'))
   .sort();
@@ -34,7 +38,7 @@ for (const name of files) {
   test(`regression ${name}`, () => {
     const trace = parseTrace(readFileSync(dir + name));
     const known = trace.header.meta['knownFailure'];
-    const { violations } = checkTrace(trace, { splits: ['bytes', 'halves'] });
+    const { violations } = checkTrace(trace, { splits: ['bytes', 'halves'], accelerators });
     if (typeof known === 'string' && known !== '') {
       assert.ok(violations.length > 0, `${name} is marked knownFailure but passes now: the bug looks fixed, remove meta.knownFailure`);
       return;

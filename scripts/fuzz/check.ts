@@ -2,13 +2,15 @@
  * One fuzz execution: run a trace, check every invariant (core/trace/invariants.ts) and the handshake
  * (handshake-check.ts), then run it again re-chunked and check that the events and bytes are the same.
  */
-import type { ServerConnection, ServerConnectionOptions } from '../../core/connection.ts';
+import { ServerConnection, type ServerConnectionOptions } from '../../core/connection.ts';
+import type { Accelerators } from '../../core/accelerators.ts';
 import { executeTrace, type Execution } from '../../core/trace/execute.ts';
 import type { Trace } from '../../core/trace/format.ts';
 import { checkInvariants, type Violation } from '../../core/trace/invariants.ts';
 import { compareExecutions } from '../../core/trace/split-invariance.ts';
 import { pakoInflaters } from './client-deflate.ts';
 import { checkHandshake } from './handshake-check.ts';
+import { wasmUnmask } from '../../adapters/shared/wasm-unmask.ts';
 import type { Rng } from './rng.ts';
 
 /** How the second run re-chunks each input record. */
@@ -28,6 +30,11 @@ export interface CheckOptions {
   skipKnownAcceptReentrancy?: boolean;
   /** An alternative core (for the injected-bug experiment). */
   createConnection?: (options: ServerConnectionOptions, now: number) => ServerConnection;
+  /**
+   * Accelerators for the re-chunked runs (the first run stays plain ECMAScript), so that each comparison also
+   * checks that they change nothing (see testAccelerators).
+   */
+  accelerators?: Accelerators;
 }
 
 /** The result of one check. */
@@ -75,13 +82,39 @@ export function checkTrace(trace: Trace, options: CheckOptions = {}): CheckResul
     if (inRequestHandler >= 2) return { violations, execution };
   }
   const splits = options.splits ?? (options.rng ? ['random'] : ['bytes', 'halves']);
+  const accelerators = options.accelerators;
+  const create = options.createConnection;
+  const splitBase =
+    accelerators === undefined
+      ? base
+      : {
+          ...base,
+          createConnection: (o: ServerConnectionOptions, now: number) =>
+            create ? create({ ...o, accelerators }, now) : new ServerConnection({ ...o, accelerators }, now),
+        };
   for (const strategy of splits) {
-    const split = executeTrace(trace, { ...base, split: (data) => cutsFor(strategy, data, options.rng) });
+    const split = executeTrace(trace, { ...splitBase, split: (data) => cutsFor(strategy, data, options.rng) });
     const difference = compareExecutions(execution, split);
     if (difference !== undefined) {
-      violations.push({ kind: difference.kind, message: `${difference.message} (split: ${strategy})` });
+      const how = accelerators === undefined ? strategy : `${strategy}, with accelerators`;
+      violations.push({ kind: difference.kind, message: `${difference.message} (split: ${how})` });
       break;
     }
   }
   return { violations, execution };
+}
+
+/**
+ * Accelerators as the fuzzer uses them, every one from the first byte (so that tiny and cut-up runs take the
+ * bulk paths too): WebAssembly unmasking, the runtime's native UTF-8 check, and an "uninitialized" allocator
+ * that fills with garbage, so that a byte the core forgot to write would show in the compared output.
+ */
+export function testAccelerators(nativeUtf8?: (bytes: Uint8Array) => boolean): Accelerators {
+  const unmask = wasmUnmask(0);
+  return {
+    ...(unmask === undefined ? {} : { unmask }),
+    ...(nativeUtf8 === undefined ? {} : { validateUtf8: nativeUtf8 }),
+    allocUninitialized: (size) => new Uint8Array(size).fill(0xa5),
+    minBytes: { unmask: 0, validateUtf8: 0, allocUninitialized: 0 },
+  };
 }

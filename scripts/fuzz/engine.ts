@@ -4,6 +4,7 @@
  * statuses, close codes, size buckets), the same on every runtime, instead of code coverage.
  */
 import type { ServerConnection, ServerConnectionOptions } from '../../core/connection.ts';
+import type { Accelerators } from '../../core/accelerators.ts';
 import { MisuseError } from '../../core/errors.ts';
 import type { Execution } from '../../core/trace/execute.ts';
 import type { Trace } from '../../core/trace/format.ts';
@@ -39,6 +40,8 @@ export interface FuzzOptions {
   createConnection?: (options: ServerConnectionOptions, now: number) => ServerConnection;
   /** See CheckOptions.skipKnownAcceptReentrancy (default true). */
   skipKnownAcceptReentrancy?: boolean;
+  /** See CheckOptions.accelerators. */
+  accelerators?: Accelerators;
 }
 
 /** A failure found by the fuzzer. */
@@ -138,7 +141,7 @@ export function runFuzz(options: FuzzOptions): FuzzStats {
   const pool: Trace[] = [];
   const stats: FuzzStats = { execs: 0, elapsedMs: 0, corpusSize: 0, features: 0, finds: [], knownHits: 0 };
   const known = options.knownSignatures ?? new Set<string>();
-  const checkOptions = { createConnection: options.createConnection, skipKnownAcceptReentrancy: options.skipKnownAcceptReentrancy ?? true };
+  const checkOptions = { createConnection: options.createConnection, skipKnownAcceptReentrancy: options.skipKnownAcceptReentrancy ?? true, accelerators: options.accelerators };
 
   const record = (trace: Trace, violations: Violation[], execution: Execution): void => {
     if (violations.length === 0) {

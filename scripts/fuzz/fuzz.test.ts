@@ -11,6 +11,8 @@ import type { ConnectionEvent } from '../../core/events.ts';
 import { builtinCorpus } from './corpus.ts';
 import { runFuzz } from './engine.ts';
 import { knownSignatures } from './known.ts';
+import { testAccelerators } from './check.ts';
+import { isUtf8 } from 'node:buffer';
 
 const SEED = 20261124;
 const runtime = typeof (globalThis as { Bun?: unknown }).Bun !== 'undefined' ? 'bun' : typeof (globalThis as { Deno?: unknown }).Deno !== 'undefined' ? 'deno' : 'node';
@@ -33,6 +35,7 @@ fuzz('a fixed-seed run finds no new invariant violation', () => {
     clock: () => performance.now(),
     corpus: builtinCorpus(),
     knownSignatures: knownSignatures(regressionsDir()),
+    accelerators: testAccelerators(isUtf8),
   });
   const rate = Math.round((stats.execs / Math.max(1, stats.elapsedMs)) * 1000);
   console.log(`  fuzz on ${runtime}: ${stats.execs} executions, ${rate} exec/s, ${stats.features} behaviour features, ${stats.knownHits} hits of known failures`);
