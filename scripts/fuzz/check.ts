@@ -21,13 +21,6 @@ export interface CheckOptions {
   /** Split strategies to compare against the unsplit run (default `['random']` with `rng`, else `['bytes', 'halves']`); `random` needs `rng`. */
   splits?: readonly SplitStrategy[];
   rng?: Rng;
-  /**
-   * Skip the split comparison for traces that act on the connection from the `request` handler after accepting
-   * (a known core issue, see conformance/regressions/accept-*.jsonl: early frames are processed inside `accept()`
-   * only when they share the head's chunk). The fuzzer sets it so that the issue does not drown new findings;
-   * remove once the core is fixed.
-   */
-  skipKnownAcceptReentrancy?: boolean;
   /** An alternative core (for the injected-bug experiment). */
   createConnection?: (options: ServerConnectionOptions, now: number) => ServerConnection;
   /**
@@ -76,10 +69,6 @@ export function checkTrace(trace: Trace, options: CheckOptions = {}): CheckResul
   // (inEvent) lands elsewhere when the input is cut differently: split invariance does not apply.
   if (trace.header.options.receiveMode === 'stream' && trace.records.some((r) => r.kind === 'cmd' && r.inEvent !== undefined)) {
     return { violations, execution };
-  }
-  if (options.skipKnownAcceptReentrancy) {
-    const inRequestHandler = trace.records.filter((r) => r.kind === 'cmd' && r.inEvent === 1).length + (trace.header.app === 'echo' ? 1 : 0);
-    if (inRequestHandler >= 2) return { violations, execution };
   }
   const splits = options.splits ?? (options.rng ? ['random'] : ['bytes', 'halves']);
   const accelerators = options.accelerators;

@@ -38,8 +38,6 @@ export interface FuzzOptions {
   knownSignatures?: ReadonlySet<string>;
   /** An alternative core (injected-bug experiments). */
   createConnection?: (options: ServerConnectionOptions, now: number) => ServerConnection;
-  /** See CheckOptions.skipKnownAcceptReentrancy (default true). */
-  skipKnownAcceptReentrancy?: boolean;
   /** See CheckOptions.accelerators. */
   accelerators?: Accelerators;
 }
@@ -141,7 +139,7 @@ export function runFuzz(options: FuzzOptions): FuzzStats {
   const pool: Trace[] = [];
   const stats: FuzzStats = { execs: 0, elapsedMs: 0, corpusSize: 0, features: 0, finds: [], knownHits: 0 };
   const known = options.knownSignatures ?? new Set<string>();
-  const checkOptions = { createConnection: options.createConnection, skipKnownAcceptReentrancy: options.skipKnownAcceptReentrancy ?? true, accelerators: options.accelerators };
+  const checkOptions = { createConnection: options.createConnection, accelerators: options.accelerators };
 
   const record = (trace: Trace, violations: Violation[], execution: Execution): void => {
     if (violations.length === 0) {
