@@ -91,6 +91,12 @@ export async function serve<T = undefined>(options: ServeOptions<T>): Promise<Se
     get connections() {
       return state.sessions.size;
     },
+    publish(topic, data, compress) {
+      return state.publish(topic, data, undefined, compress);
+    },
+    subscriberCount(topic) {
+      return state.topics.subscriberCount(topic);
+    },
     stop(stopOptions) {
       stopping ??= (async () => {
         listener.stop(false);

@@ -24,6 +24,10 @@ export interface UpgradeHandler {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Uint8Array): void;
   /** Live connections. */
   readonly connections: number;
+  /** Publishes to the subscribers of `topic` among the connections taken over; see `Server.publish`. */
+  publish(topic: string, data: string | Uint8Array | ArrayBuffer | ArrayBufferView, compress?: boolean): number;
+  /** Subscribers of `topic` among the connections taken over; see `Server.subscriberCount`. */
+  subscriberCount(topic: string): number;
   /** Graceful shutdown of the connections taken over (1001, wait, terminate); the HTTP server is the caller's. */
   stop(options?: { timeoutMs?: number; force?: boolean }): Promise<void>;
 }
@@ -56,6 +60,12 @@ export function createUpgradeHandler<T = undefined>(options: UpgradeHandlerOptio
     },
     get connections() {
       return state.sessions.size;
+    },
+    publish(topic, data, compress) {
+      return state.publish(topic, data, undefined, compress);
+    },
+    subscriberCount(topic) {
+      return state.topics.subscriberCount(topic);
     },
     stop(stopOptions) {
       return state.shutdown(stopOptions);

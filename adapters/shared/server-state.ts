@@ -1,18 +1,24 @@
 /**
- * The runtime-neutral part of a server: its resolved configuration, the set of live sessions, and graceful
- * shutdown. Each runtime adapter owns one and calls {@link ServerState.connect} for every accepted socket.
+ * The runtime-neutral part of a server: its resolved configuration, the set of live sessions, topic
+ * subscriptions with publishing, and graceful shutdown. Each runtime adapter owns one and calls
+ * {@link ServerState.connect} for every accepted socket.
  */
 import type { ServerConfig } from './options.ts';
 import type { Transport } from './transport.ts';
 import { Session, type SessionOwner } from './session.ts';
+import { checkTopic, publishPayload, TopicRegistry, type PublishData } from './topics.ts';
+
+const textEncoder = new TextEncoder();
 
 /** After the graceful wait, how long to wait for terminated transports to report closed. */
 const TERMINATE_GRACE_MS = 1000;
 
-/** Live sessions of one server and their shutdown. */
+/** Live sessions of one server, their topic subscriptions and publishing, and their shutdown. */
 export class ServerState<T> implements SessionOwner<T> {
   readonly config: ServerConfig<T>;
   readonly sessions = new Set<Session<T>>();
+  /** Topic subscriptions of this server's sockets. */
+  readonly topics = new TopicRegistry<Session<T>>();
   /** False once `stop()` has begun: adapters drop new sockets. */
   accepting = true;
   private emptyWaiters: (() => void)[] = [];
@@ -31,12 +37,36 @@ export class ServerState<T> implements SessionOwner<T> {
 
   /** @internal */
   sessionEnded(session: Session<T>): void {
+    this.topics.unsubscribeAll(session); // normally done when the core closed; this catches every other ending
     this.sessions.delete(session);
     if (this.sessions.size === 0 && this.emptyWaiters.length > 0) {
       const waiters = this.emptyWaiters;
       this.emptyWaiters = [];
       for (const resolve of waiters) resolve();
     }
+  }
+
+  /**
+   * Sends one message to every subscriber of `topic` except `sender`, through each subscriber's own `send` path
+   * (its backpressure policy and, with permessage-deflate, its own compressor). Text is encoded to UTF-8 once;
+   * the same bytes are handed to every subscriber (the core writes payloads over 4 KiB as they are, uncopied).
+   * `binary` undefined takes the type from `data`. Returns how many subscribers took the message (their `send` returned > 0 or -1); throws `MisuseError` on a
+   * topic that is not a string or data of the wrong type.
+   */
+  publish(topic: string, data: PublishData, binary: boolean | undefined, compress: boolean | undefined, sender?: Session<T>): number {
+    checkTopic(topic);
+    const checked = publishPayload(data, binary);
+    const members = this.topics.subscribersOf(topic);
+    if (members.size === 0 || (members.size === 1 && sender !== undefined && members.has(sender))) return 0;
+    const isText = typeof checked === 'string';
+    const payload = isText ? textEncoder.encode(checked) : checked;
+    let delivered = 0;
+    // The live set, not a copy per publish: one that leaves during the loop is skipped, as Set iteration allows.
+    for (const member of members) {
+      if (member === sender) continue;
+      if (member.sendPayload(payload, !isText, compress) !== 0) delivered++;
+    }
+    return delivered;
   }
 
   /** Resolves when no session is left, or after `ms` (false then). */

@@ -8,6 +8,8 @@ import { RecordingConnection } from '../../core/trace/recorder.ts';
 import type { ConnectionEvent } from '../../core/events.ts';
 import type { ServerConfig } from './options.ts';
 import type { Transport, TransportSink } from './transport.ts';
+import type { PublishData, TopicRegistry } from './topics.ts';
+import type { SendOptions } from '../../core/connection.ts';
 import type { HttpResponse, PeerFailure, UpgradeDecision } from './types.ts';
 import { monotonicNow } from './clock.ts';
 import { WebSocket } from './websocket.ts';
@@ -25,6 +27,24 @@ export interface SessionOwner<T> {
   readonly config: ServerConfig<T>;
   /** Called once, when the session's transport has closed. */
   sessionEnded(session: Session<T>): void;
+  /** The server's topic subscriptions (pub/sub); a session leaves them all when the core reports it closed. */
+  readonly topics: TopicRegistry<Session<T>>;
+  /** Publishes to `topic`'s subscribers except `sender` (see server-state.ts). */
+  publish(topic: string, data: PublishData, binary: boolean | undefined, compress: boolean | undefined, sender?: Session<T>): number;
+}
+
+/**
+ * Core send options by `binary` and `compress`, built once: publishing hands text as bytes already encoded
+ * (so `binary: false` must be explicit) and must not allocate per subscriber.
+ */
+const SEND_OPTIONS: readonly (SendOptions | undefined)[] = [
+  undefined, { compress: false }, { compress: true }, // type from the payload (string or bytes)
+  { binary: false }, { binary: false, compress: false }, { binary: false, compress: true }, // text as UTF-8 bytes
+  { binary: true }, { binary: true, compress: false }, { binary: true, compress: true }, // binary
+];
+
+function sendOptions(binary: boolean | undefined, compress: boolean | undefined): SendOptions | undefined {
+  return SEND_OPTIONS[(binary === undefined ? 0 : binary ? 6 : 3) + (compress === undefined ? 0 : compress ? 2 : 1)];
 }
 
 /** A core error event turned into an `Error` for the application. */
@@ -209,6 +229,9 @@ export class Session<T> implements TransportSink {
 
   /** An event from the core, delivered at once unless an async handler or the outbound mark holds delivery. */
   private onCoreEvent(event: ConnectionEvent): void {
+    // Leave every topic as soon as the core is closed (before the `close` handler runs, even if it is held back),
+    // so that publishers and `subscriberCount` no longer see this socket.
+    if (event.type === 'closed') this.owner.topics.unsubscribeAll(this);
     if (this.draining || this.backlog !== undefined || !this.canDeliver()) {
       if (this.backlog === undefined) this.backlog = [event];
       else this.backlog.push(event);
@@ -538,6 +561,15 @@ export class Session<T> implements TransportSink {
 
   /** See {@link ServerWebSocket.send}. */
   send(data: string | Uint8Array | ArrayBuffer | ArrayBufferView, compress: boolean | undefined): number {
+    return this.sendPayload(typeof data === 'string' ? data : toBytes(data), undefined, compress);
+  }
+
+  /**
+   * {@link send} of a payload in its final form, with the same return values and backpressure policy. `binary`
+   * false with bytes sends them as text (already UTF-8: publishing encodes once for all subscribers); undefined
+   * takes the type from the payload. The bytes are written as `send` writes them (uncompressed ones over 4 KiB uncopied).
+   */
+  sendPayload(payload: string | Uint8Array, binary: boolean | undefined, compress: boolean | undefined): number {
     if (this.conn.state !== 'open' || this.transportClosing) return 0;
     if (this.overHighWater) {
       const policy = this.owner.config.onLimit;
@@ -547,8 +579,7 @@ export class Session<T> implements TransportSink {
         return 0;
       }
     }
-    const payload = typeof data === 'string' ? data : toBytes(data);
-    this.conn.send(payload, compress === undefined ? undefined : { compress });
+    this.conn.send(payload, sendOptions(binary, compress));
     const bytes = this.flush();
     return this.overHighWater ? -1 : bytes;
   }

@@ -220,6 +220,31 @@ export interface ServerWebSocket<T> {
   data: T;
   /** Resolves once the outbound queue is at or below the low-water mark (at once if it is), or the socket closed. */
   drained(): Promise<void>;
+  /**
+   * Subscribes this socket to `topic` (any string; see {@link Server.publish}). Returns true once subscribed (also
+   * if it already was), false without subscribing unless the socket is open (`readyState` 1), as Bun does. The
+   * socket leaves all its topics when it closes, before the `close` handler runs. Throws `MisuseError`:
+   * `INVALID_OPTION` if `topic` is not a string or is longer than 65536 characters; `INVALID_STATE` if the socket
+   * already holds 1024 subscriptions, or its topic names would exceed 65536 characters in total (the per-socket
+   * bound, since topics often come from peer input; `MAX_SUBSCRIPTIONS_PER_SOCKET`, `MAX_TOPIC_CHARS_PER_SOCKET`).
+   */
+  subscribe(topic: string): boolean;
+  /** Unsubscribes from `topic`. Returns true if the socket was subscribed. Throws `MisuseError` if `topic` is not a string. */
+  unsubscribe(topic: string): boolean;
+  /** True if this socket is subscribed to `topic`. Throws `MisuseError` if `topic` is not a string. */
+  isSubscribed(topic: string): boolean;
+  /** The topics this socket is subscribed to, in subscription order (a fresh array; empty once closed). */
+  readonly subscriptions: string[];
+  /**
+   * Sends a message to every subscriber of `topic` except this socket (as Bun.serve's default), whether or not
+   * this socket is subscribed. Same as {@link Server.publish} otherwise; returns 0 once this socket is closed
+   * (`readyState` 3): in the `close` handler, use `server.publish`.
+   */
+  publish(topic: string, data: string | Uint8Array | ArrayBuffer | ArrayBufferView, compress?: boolean): number;
+  /** {@link publish} for text; throws `MisuseError` if `data` is not a string. */
+  publishText(topic: string, data: string, compress?: boolean): number;
+  /** {@link publish} for binary; throws `MisuseError` if `data` is not a buffer. */
+  publishBinary(topic: string, data: Uint8Array | ArrayBuffer | ArrayBufferView, compress?: boolean): number;
 }
 
 /** A listening server. */
@@ -236,6 +261,22 @@ export interface Server {
    * `timeoutMs` (default {@link ServeOptions.stopTimeoutMs}), then terminate the rest. `force` skips the wait.
    */
   stop(options?: { timeoutMs?: number; force?: boolean }): Promise<void>;
+  /**
+   * Sends a message (text for a string, binary for a buffer) to every socket subscribed to `topic`. Each
+   * subscriber gets it through its own `send`: its backpressure policy applies to it alone (`wait` queues, `drop`
+   * skips it, `close` closes it), and with permessage-deflate its own compressor is used (`compress` as for
+   * `send`: undefined compresses from the `deflate.threshold`). Text is encoded to UTF-8 once per publish, and the
+   * same bytes go to every subscriber as for `send` (payloads over 4 KiB are written as they are, uncopied): do
+   * not modify a published buffer afterwards.
+   *
+   * Returns the number of subscribers the message was handed to (queued, above the high-water mark included);
+   * 0 if there were none or all dropped it. Unlike Bun's status (bytes, -1, 0) this counts sockets: check a
+   * subscriber's backpressure with `ws.bufferedAmount` or its `drain` handler. Throws `MisuseError`
+   * (`INVALID_OPTION`) if `topic` is not a string or `data` is neither a string nor a buffer.
+   */
+  publish(topic: string, data: string | Uint8Array | ArrayBuffer | ArrayBufferView, compress?: boolean): number;
+  /** How many sockets are subscribed to `topic` (closed sockets are never counted). Throws `MisuseError` if `topic` is not a string. */
+  subscriberCount(topic: string): number;
 }
 
 /** What an adapter can do on its runtime: differences are stated here rather than hidden. */

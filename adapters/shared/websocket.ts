@@ -1,9 +1,11 @@
 /**
  * The socket object handed to the application. It holds no state of its own besides `data`: every call goes
- * to its {@link Session}, so that a connection costs one small object here and no closures.
+ * to its {@link Session} (topics to the server's registry), so that a connection costs one small object here
+ * and no closures.
  */
 import type { ServerWebSocket } from './types.ts';
 import type { Session } from './session.ts';
+import { checkSubscribableTopic, checkTopic, publishPayload, type PublishData } from './topics.ts';
 
 /** `ServerWebSocket` implementation; created by the session when the upgrade is accepted. */
 export class WebSocket<T> implements ServerWebSocket<T> {
@@ -38,6 +40,32 @@ export class WebSocket<T> implements ServerWebSocket<T> {
   pong(data?: string | Uint8Array): number {
     return this.#session.control(false, data);
   }
+  subscribe(topic: string): boolean {
+    const session = this.#session;
+    if (session.readyState !== 1) {
+      checkSubscribableTopic(topic); // misuse throws in every state
+      return false;
+    }
+    return session.owner.topics.subscribe(session, topic);
+  }
+  unsubscribe(topic: string): boolean {
+    return this.#session.owner.topics.unsubscribe(this.#session, topic);
+  }
+  isSubscribed(topic: string): boolean {
+    return this.#session.owner.topics.isSubscribed(this.#session, topic);
+  }
+  get subscriptions(): string[] {
+    return this.#session.owner.topics.topicsOf(this.#session);
+  }
+  publish(topic: string, data: string | Uint8Array | ArrayBuffer | ArrayBufferView, compress?: boolean): number {
+    return this.#publish(topic, data, undefined, compress);
+  }
+  publishText(topic: string, data: string, compress?: boolean): number {
+    return this.#publish(topic, data, false, compress);
+  }
+  publishBinary(topic: string, data: Uint8Array | ArrayBuffer | ArrayBufferView, compress?: boolean): number {
+    return this.#publish(topic, data, true, compress);
+  }
   get bufferedAmount(): number {
     return this.#session.bufferedAmount;
   }
@@ -55,5 +83,16 @@ export class WebSocket<T> implements ServerWebSocket<T> {
   }
   drained(): Promise<void> {
     return this.#session.drained();
+  }
+
+  /** A closed socket publishes nothing (as Bun): in the `close` handler, use `server.publish`. */
+  #publish(topic: string, data: PublishData, binary: boolean | undefined, compress: boolean | undefined): number {
+    const session = this.#session;
+    if (session.readyState === 3) {
+      checkTopic(topic); // misuse throws in every state
+      publishPayload(data, binary);
+      return 0;
+    }
+    return session.owner.publish(topic, data, binary, compress, session);
   }
 }

@@ -8,25 +8,15 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import * as net from 'node:net';
-import { inflateRawSync, deflateRawSync, constants as zlibConstants } from 'node:zlib';
+import { deflateRawSync, constants as zlibConstants } from 'node:zlib';
 import { generateSelfSignedCertificate } from '../shared/self-signed.ts';
 import { MisuseError } from '../../core/errors.ts';
 import type { ServeOptions, Server, ServerWebSocket } from '../shared/types.ts';
 import { RawClient, acceptKeyFor, closeCodeOf, encodeFrame } from './raw-client.ts';
+import { inflate, inflateLast } from './inflate.ts';
 import { adapter, bytesEqual, capabilities, pattern, quietly, runtime, serve, sleep, waitUntil } from './helpers.ts';
 
 const encoder = new TextEncoder();
-/** RFC 7692 §7.2.2: append the 4 octets stripped by the sender, then inflate. */
-const SYNC_TAIL = Buffer.from([0, 0, 0xff, 0xff]);
-const inflate = (payload: Uint8Array): Uint8Array => inflateRawSync(Buffer.concat([payload, SYNC_TAIL]), { finishFlush: zlibConstants.Z_SYNC_FLUSH });
-/**
- * The last of several messages compressed with context takeover: it may refer back into the earlier ones, so the
- * payloads are inflated as one stream (each ends with a sync flush) and the earlier messages' output is cut off.
- */
-const inflateLast = (payloads: Uint8Array[]): Uint8Array => {
-  const before = payloads.length > 1 ? inflateRawSync(Buffer.concat(payloads.slice(0, -1).flatMap((p) => [p, SYNC_TAIL])), { finishFlush: zlibConstants.Z_SYNC_FLUSH }).length : 0;
-  return inflateRawSync(Buffer.concat(payloads.flatMap((p) => [p, SYNC_TAIL])), { finishFlush: zlibConstants.Z_SYNC_FLUSH }).subarray(before);
-};
 const decoder = new TextDecoder();
 const certificate = await generateSelfSignedCertificate({ commonName: 'localhost', altNames: ['localhost', '127.0.0.1'] });
 
