@@ -16,7 +16,7 @@ const buf = new Uint8Array(1 << 20);
 const SIZES = [128, 256, 384, 512, 768, 1024, 2048, 4096, 8192, 16384, 65536];
 const variants = {
   js: (at: number, n: number) => unmask(buf, at, at + n, key, 0),
-  wasm: (at: number, n: number) => wasm(buf, at, at + n, key, 0, buf, at),
+  wasm: (at: number, n: number) => wasm(buf, at, at + n, key, 0, buf, at, false),
 };
 const best = new Map<string, number>();
 for (let round = 0; round < 10; round++) {

@@ -8,8 +8,9 @@ import type { BulkUtf8Check } from './text/utf8.ts';
 /**
  * Unmasks `src[start, end)` (RFC 6455 §5.3: XOR with `key`, starting at key byte `keyOffset`) and stores the
  * result at `dst[dstStart, dstStart + end - start)`. `dst` may be `src` with `dstStart === start` (in place);
- * otherwise the two ranges do not overlap, and `src` may be left as it was. Returns true only if it checked
- * that every unmasked byte is ASCII (below 0x80), which lets text skip its UTF-8 check; false otherwise.
+ * otherwise the two ranges do not overlap, and `src` may be left as it was. With `checkAscii` (text), returns true
+ * only if it checked that every unmasked byte is ASCII (below 0x80), which lets text skip its UTF-8 check; false
+ * otherwise, and always false without `checkAscii`.
  */
 export type BulkUnmask = (
   src: Uint8Array,
@@ -19,6 +20,7 @@ export type BulkUnmask = (
   keyOffset: number,
   dst: Uint8Array,
   dstStart: number,
+  checkAscii: boolean,
 ) => boolean;
 
 /**

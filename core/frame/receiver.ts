@@ -242,7 +242,7 @@ export class FrameReceiver {
       if (this.message.size === 0) this.message.reserve(this.fin ? this.remaining + count : count, this.fin);
       const at = this.message.extend(count);
       const dst = this.message.bytes;
-      const ascii = this.unmaskTo(buf, start, end, dst, at);
+      const ascii = this.unmaskTo(buf, start, end, dst, at, this.messageOpcode === TEXT);
       if (this.messageOpcode === TEXT && !(ascii && this.utf8.betweenSequences)) {
         const bad = this.utf8.push(dst, at, at + count);
         if (bad >= 0) this.failText(dst, at, bad);
@@ -251,7 +251,7 @@ export class FrameReceiver {
     }
     // One view serves unmasking, validation and delivery (each would otherwise make its own).
     const view = buf.subarray(start, end);
-    const ascii = this.unmaskTo(view, 0, count, view, 0);
+    const ascii = this.unmaskTo(view, 0, count, view, 0, this.opcode < 8 && this.messageOpcode === TEXT && !this.messageCompressed);
     if (this.opcode >= 8) {
       if (this.controlLength === 0 && count === this.payloadLength) {
         this.controlView = view;
@@ -279,12 +279,12 @@ export class FrameReceiver {
   }
 
   /**
-   * Unmasks `src[start, end)` of the current frame into `dst` at `at` (which may be the same place). True if the
-   * bulk unmasker found every byte ASCII (false when it did not look).
+   * Unmasks `src[start, end)` of the current frame into `dst` at `at` (which may be the same place). True if
+   * `checkAscii` and the bulk unmasker found every byte ASCII (false when it did not look).
    */
-  private unmaskTo(src: Uint8Array, start: number, end: number, dst: Uint8Array, at: number): boolean {
+  private unmaskTo(src: Uint8Array, start: number, end: number, dst: Uint8Array, at: number, checkAscii: boolean): boolean {
     if (this.bulkUnmask !== undefined && end - start >= this.bulkUnmaskMinBytes) {
-      return this.bulkUnmask(src, start, end, this.maskKey, this.maskOffset, dst, at);
+      return this.bulkUnmask(src, start, end, this.maskKey, this.maskOffset, dst, at, checkAscii);
     }
     unmask(src, start, end, this.maskKey, this.maskOffset);
     // In place first, then copied: the source is the part of the input most likely still in cache.
