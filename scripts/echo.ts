@@ -1,6 +1,6 @@
 /**
  * Echo server for conformance runs and benchmarks: every text and binary message is sent back unchanged,
- * on any path. Prints exactly one line, the URL, once listening.
+ * on any path, text as its UTF-8 bytes (`textMessages: 'bytes'`). Prints exactly one line, the URL, once listening.
  *   npm run echo -- [--runtime node|bun|deno] [--port N] [--host H] [--tls] [--cert F --key F] [--deflate]
  * Runs on the runtime executing it (scripts/run.mjs picks it). Keepalive pings are off so that a test
  * client sees only the frames it caused; messages and frames up to 64 MiB.
@@ -33,9 +33,12 @@ const server = await serveOnCurrentRuntime({
   ...(tls !== undefined ? { tls } : {}),
   deflate: flags.values.has('deflate') ? {} : false,
   limits: { maxMessageSize: MAX, maxFrameSize: MAX, pingIntervalMs: 0 },
+  // Text stays bytes (validated on the way in, checked again by sendText): an echo has no use for strings.
+  textMessages: 'bytes',
   websocket: {
-    message(ws: ServerWebSocket<unknown>, data: string | Uint8Array) {
-      ws.send(data);
+    message(ws: ServerWebSocket<unknown>, data: string | Uint8Array, isBinary: boolean) {
+      if (isBinary) ws.send(data);
+      else ws.sendText(data);
     },
   },
 });

@@ -15,6 +15,8 @@ export interface ServerConfig<T> {
   readonly limits: Limits;
   readonly deflate: DeflateOptions | false;
   readonly receiveMode: 'message' | 'stream';
+  /** Text reaches the `message` handler decoded (`string`) or as its UTF-8 bytes. */
+  readonly textMessages: 'string' | 'bytes';
   readonly handlers: WebSocketHandlers<T>;
   readonly highWaterMark: number;
   readonly lowWaterMark: number;
@@ -57,6 +59,8 @@ export function resolveServerConfig<T>(
   check(limitCloseCode === 1008 || limitCloseCode === 1013 || (limitCloseCode >= 3000 && limitCloseCode <= 4999), 'backpressure.closeCode must be 1008, 1013 or 3000-4999');
   const receiveMode = options.receiveMode ?? 'message';
   check(receiveMode === 'message' || receiveMode === 'stream', "receiveMode must be 'message' or 'stream'");
+  const textMessages = options.textMessages ?? 'string';
+  check(textMessages === 'string' || textMessages === 'bytes', "textMessages must be 'string' or 'bytes'");
   let origins: ServerConfig<T>['origins'];
   if (typeof options.origins === 'function') origins = options.origins;
   else if (options.origins !== undefined) {
@@ -71,6 +75,7 @@ export function resolveServerConfig<T>(
     limits,
     deflate: options.deflate ?? false,
     receiveMode,
+    textMessages,
     handlers: options.websocket,
     highWaterMark,
     lowWaterMark,

@@ -5,6 +5,8 @@
  */
 import { ServerConnection, type ServerConnectionOptions } from '../../core/connection.ts';
 import { RecordingConnection } from '../../core/trace/recorder.ts';
+import { isValidUtf8 } from '../../core/text/utf8.ts';
+import { MisuseError } from '../../core/errors.ts';
 import type { ConnectionEvent } from '../../core/events.ts';
 import type { ServerConfig } from './options.ts';
 import type { Transport, TransportSink } from './transport.ts';
@@ -347,7 +349,9 @@ export class Session<T> implements TransportSink {
       switch (ev.type) {
         case 'message': {
           if (ws === undefined || handlers.message === undefined) return undefined;
-          const result = handlers.message(ws, ev.binary ? ev.data : this.owner.config.decodeText(ev.data));
+          const config = this.owner.config;
+          const data = ev.binary || config.textMessages === 'bytes' ? ev.data : config.decodeText(ev.data);
+          const result = handlers.message(ws, data, ev.binary);
           return isThenable(result) ? result : undefined;
         }
         case 'fragment': {
@@ -569,6 +573,15 @@ export class Session<T> implements TransportSink {
    * false with bytes sends them as text (already UTF-8: publishing encodes once for all subscribers); undefined
    * takes the type from the payload. The bytes are written as `send` writes them (uncompressed ones over 4 KiB uncopied).
    */
+  /** {@link ServerWebSocket.sendText} of bytes: checked to be UTF-8 (the runtime's native check where it has one). */
+  sendTextBytes(bytes: Uint8Array, compress: boolean | undefined): number {
+    const bulk = this.owner.config.accelerators.validateUtf8;
+    if (!(bulk !== undefined ? bulk(bytes) : isValidUtf8(bytes))) {
+      throw new MisuseError('INVALID_OPTION', 'sendText(bytes): the bytes are not valid UTF-8 (RFC 6455 §5.6)');
+    }
+    return this.sendPayload(bytes, false, compress);
+  }
+
   sendPayload(payload: string | Uint8Array, binary: boolean | undefined, compress: boolean | undefined): number {
     if (this.conn.state !== 'open' || this.transportClosing) return 0;
     if (this.overHighWater) {

@@ -93,8 +93,11 @@ export interface PeerFailure extends Error {
  */
 export interface WebSocketHandlers<T> {
   open?(ws: ServerWebSocket<T>): void;
-  /** A whole message: text as a string (already validated UTF-8), binary as bytes owned by the handler. */
-  message?(ws: ServerWebSocket<T>, data: string | Uint8Array): void | Promise<void>;
+  /**
+   * A whole message: text as a string (already validated UTF-8), binary as bytes owned by the handler. With
+   * `textMessages: 'bytes'`, text arrives as its (validated) UTF-8 bytes too, and `isBinary` tells them apart.
+   */
+  message?(ws: ServerWebSocket<T>, data: string | Uint8Array, isBinary: boolean): void | Promise<void>;
   /**
    * Receive mode `stream` only: part of a message as it arrives. Text parts are bytes, because a part may
    * split a UTF-8 sequence.
@@ -157,6 +160,12 @@ export interface ServeOptions<T> {
   /** `message` (default): whole messages. `stream`: `fragment` handler as payload arrives. */
   receiveMode?: 'message' | 'stream';
   /**
+   * How the `message` handler gets text: `'string'` (default, as `Bun.serve` and the WHATWG API do) or
+   * `'bytes'`: the validated UTF-8 bytes, not decoded (as `ws` does; a relay then forwards them with
+   * `sendText(bytes)` without decoding and re-encoding).
+   */
+  textMessages?: 'string' | 'bytes';
+  /**
    * Allowed origins (exact, case-insensitive, e.g. `https://example.com`), or a predicate. Others get 403.
    * With a list, a request without `Origin` (a non-browser client) is refused; a predicate sees `undefined`.
    */
@@ -195,8 +204,11 @@ export interface ServerWebSocket<T> {
    * not open, or the `drop`/`close` backpressure policy applied).
    */
   send(data: string | Uint8Array | ArrayBuffer | ArrayBufferView, compress?: boolean): number;
-  /** {@link send} for text. */
-  sendText(data: string, compress?: boolean): number;
+  /**
+   * {@link send} for text. Bytes are sent as they are, after a check that they are valid UTF-8 (a throw of
+   * `MisuseError` `INVALID_OPTION` otherwise: a text frame must hold UTF-8, RFC 6455 §5.6).
+   */
+  sendText(data: string | Uint8Array, compress?: boolean): number;
   /** {@link send} for binary. */
   sendBinary(data: Uint8Array | ArrayBuffer | ArrayBufferView, compress?: boolean): number;
   /** Starts the close handshake (no-op unless open). Throws `MisuseError` on an invalid code or a reason over 123 bytes. */

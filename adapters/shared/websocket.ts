@@ -22,8 +22,8 @@ export class WebSocket<T> implements ServerWebSocket<T> {
   send(data: string | Uint8Array | ArrayBuffer | ArrayBufferView, compress?: boolean): number {
     return this.#session.send(data, compress);
   }
-  sendText(data: string, compress?: boolean): number {
-    return this.#session.send(String(data), compress);
+  sendText(data: string | Uint8Array, compress?: boolean): number {
+    return data instanceof Uint8Array ? this.#session.sendTextBytes(data, compress) : this.#session.send(String(data), compress);
   }
   sendBinary(data: Uint8Array | ArrayBuffer | ArrayBufferView, compress?: boolean): number {
     return this.#session.send(data, compress);

@@ -179,6 +179,37 @@ function defineSuite(secure: boolean): void {
     });
   });
 
+  test("textMessages 'bytes': text arrives as validated UTF-8 bytes (isBinary false), sendText(bytes) relays it as text", async () => {
+    const seen: [string, boolean][] = [];
+    const errors: string[] = [];
+    const relay = {
+      message(ws: ServerWebSocket<unknown>, data: string | Uint8Array, isBinary: boolean) {
+        seen.push([typeof data, isBinary]);
+        if (isBinary) ws.send(data);
+        else ws.sendText(data);
+        try {
+          ws.sendText(new Uint8Array([0x61, 0xc3])); // a cut sequence: misuse, nothing sent
+        } catch (error) {
+          errors.push((error as MisuseError).code);
+        }
+      },
+    };
+    await withServer({ textMessages: 'bytes', websocket: relay }, async (server) => {
+      const client = await connect(server);
+      for (const text of ['', 'plain', 'é€😀'.repeat(5000)]) {
+        client.sendText(text);
+        const message = await client.nextMessage();
+        assert.is(message.opcode, 1, 'sent back as a text frame');
+        assert.is(decoder.decode(message.data), text);
+      }
+      client.sendBinary(new Uint8Array([1, 2, 3]));
+      assert.is((await client.nextMessage()).opcode, 2);
+      client.destroy();
+    });
+    assert.equal(seen, [['object', false], ['object', false], ['object', false], ['object', true]]);
+    assert.equal(errors, ['INVALID_OPTION', 'INVALID_OPTION', 'INVALID_OPTION', 'INVALID_OPTION']);
+  });
+
   test('fragmented messages (UTF-8 split across fragments, ping in between) arrive whole', async () => {
     const pings: string[] = [];
     await withServer({ websocket: { ...echo, ping: (_ws, data) => void pings.push(decoder.decode(data)) } }, async (server) => {
