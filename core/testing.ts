@@ -5,6 +5,7 @@
 import { ServerConnection, type ServerConnectionOptions } from './connection.ts';
 import type { ConnectionEvent } from './events.ts';
 import { concatBytes } from './bytes.ts';
+import { MisuseError } from './errors.ts';
 
 export { concatBytes, seededRandom } from './bytes.ts';
 
@@ -169,4 +170,15 @@ export function harness(options: ServerConnectionOptions = {}, onEvent?: (event:
 export function echo(event: ConnectionEvent, conn: ServerConnection): void {
   if (event.type === 'request') conn.accept();
   else if (event.type === 'message' && conn.state === 'open') conn.send(event.data, { binary: event.binary });
+}
+
+/** The code of the {@link MisuseError} that `fn` throws; throws itself if `fn` throws anything else or nothing. */
+export function misuseCode(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof MisuseError) return error.code;
+    throw error;
+  }
+  throw new Error('expected a MisuseError');
 }

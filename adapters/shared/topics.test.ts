@@ -1,17 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MisuseError } from '../../core/errors.ts';
 import { MAX_SUBSCRIPTIONS_PER_SOCKET, MAX_TOPIC_CHARS_PER_SOCKET, TopicRegistry, publishPayload } from './topics.ts';
-
-function misuseCode(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    assert.instance(error, MisuseError);
-    return (error as MisuseError).code;
-  }
-  throw new Error('expected a MisuseError');
-}
+import { misuseCode } from '../../core/testing.ts';
 
 test('subscribers per topic and topics per subscriber stay in step', () => {
   const registry = new TopicRegistry<string>();

@@ -7,12 +7,12 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MisuseError } from '../../core/errors.ts';
 import type { ServeOptions, Server, ServerWebSocket } from '../shared/types.ts';
 import { MAX_SUBSCRIPTIONS_PER_SOCKET, MAX_TOPIC_CHARS_PER_SOCKET } from '../shared/topics.ts';
 import { RawClient, type ConnectOptions } from './raw-client.ts';
 import { inflateLast } from './inflate.ts';
 import { adapter, bytesEqual, pattern, runtime, serve, waitUntil } from './helpers.ts';
+import { misuseCode } from '../../core/testing.ts';
 
 const test = suite(`pub/sub on the ${adapter} adapter on ${runtime}`);
 const decoder = new TextDecoder();
@@ -58,16 +58,6 @@ async function connectAll(server: Server, sockets: Map<string, Ws>, names: strin
 async function assertNothingBefore(client: RawClient, ws: Ws): Promise<void> {
   ws.send('marker');
   assert.is(await client.nextText(), 'marker');
-}
-
-function misuseCode(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    assert.instance(error, MisuseError);
-    return (error as MisuseError).code;
-  }
-  throw new Error('expected a MisuseError');
 }
 
 test('subscribe, isSubscribed, subscriptions, unsubscribe, subscriberCount', async () => {
