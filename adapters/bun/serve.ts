@@ -12,7 +12,7 @@ import type { Socket, SocketHandler, TCPSocketListener } from 'bun';
 import { readFile } from 'node:fs/promises';
 import { MisuseError } from '../../core/errors.ts';
 import type { ServeOptions, Server, TlsConfig } from '../shared/types.ts';
-import { resolveAddress, resolveServerConfig, serverUrl } from '../shared/options.ts';
+import { resolveAddress, resolveServerConfig } from '../shared/options.ts';
 import { ServerState } from '../shared/server-state.ts';
 import { BunTransport } from './transport.ts';
 
@@ -83,27 +83,9 @@ export async function serve<T = undefined>(options: ServeOptions<T>): Promise<Se
     socket: socketHandlers(state),
     ...(tls !== undefined ? { tls: { ...tls, ALPNProtocols: ALPN_HTTP11, secureOptions: SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 } } : {}),
   });
-  let stopping: Promise<void> | undefined;
-  return {
-    port: listener.port,
-    hostname,
-    url: serverUrl(secure, hostname, listener.port),
-    get connections() {
-      return state.sessions.size;
-    },
-    publish(topic, data, compress) {
-      return state.publish(topic, data, undefined, compress);
-    },
-    subscriberCount(topic) {
-      return state.topics.subscriberCount(topic);
-    },
-    stop(stopOptions) {
-      stopping ??= (async () => {
-        listener.stop(false);
-        await state.shutdown(stopOptions);
-        listener.stop(true);
-      })();
-      return stopping;
-    },
-  };
+  return state.server(listener.port, hostname, async (stopOptions) => {
+    listener.stop(false);
+    await state.shutdown(stopOptions);
+    listener.stop(true);
+  });
 }

@@ -5,7 +5,7 @@
  */
 import { MisuseError } from '../../core/errors.ts';
 import type { ServeOptions, Server, TlsConfig } from '../shared/types.ts';
-import { resolveAddress, resolveServerConfig, serverUrl } from '../shared/options.ts';
+import { resolveAddress, resolveServerConfig } from '../shared/options.ts';
 import { acceleratorsFor } from '../shared/accelerators.ts';
 import { ServerState } from '../shared/server-state.ts';
 import { denoNamespace, type DenoListener, type DenoNamespace } from './deno-api.ts';
@@ -56,31 +56,13 @@ export async function serve<T = undefined>(options: ServeOptions<T>): Promise<Se
   }
   const accepting = acceptLoop(listener, state);
   const boundPort = listener.addr.port;
-  let stopping: Promise<void> | undefined;
-  return {
-    port: boundPort,
-    hostname,
-    url: serverUrl(secure, hostname, boundPort),
-    get connections() {
-      return state.sessions.size;
-    },
-    publish(topic, data, compress) {
-      return state.publish(topic, data, undefined, compress);
-    },
-    subscriberCount(topic) {
-      return state.topics.subscriberCount(topic);
-    },
-    stop(stopOptions) {
-      stopping ??= (async () => {
-        try {
-          listener.close();
-        } catch {
-          /* already closed */
-        }
-        await accepting;
-        await state.shutdown(stopOptions);
-      })();
-      return stopping;
-    },
-  };
+  return state.server(boundPort, hostname, async (stopOptions) => {
+    try {
+      listener.close();
+    } catch {
+      /* already closed */
+    }
+    await accepting;
+    await state.shutdown(stopOptions);
+  });
 }

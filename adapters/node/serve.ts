@@ -8,7 +8,7 @@ import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { ServeOptions, Server, TlsConfig } from '../shared/types.ts';
 import type { TextDecodeFn } from '../shared/text-decoder.ts';
-import { resolveAddress, resolveServerConfig, serverUrl } from '../shared/options.ts';
+import { resolveAddress, resolveServerConfig } from '../shared/options.ts';
 import { ServerState } from '../shared/server-state.ts';
 import type { Session } from '../shared/session.ts';
 import { NodeTransport } from './transport.ts';
@@ -83,27 +83,9 @@ export async function serve<T = undefined>(options: NodeServeOptions<T>): Promis
   await listen(server, port, hostname);
   const address = server.address() as net.AddressInfo;
   server.on('error', (error) => console.error('websock: server error:', error));
-  let stopping: Promise<void> | undefined;
-  return {
-    port: address.port,
-    hostname,
-    url: serverUrl(secure, hostname, address.port),
-    get connections() {
-      return state.sessions.size;
-    },
-    publish(topic, data, compress) {
-      return state.publish(topic, data, undefined, compress);
-    },
-    subscriberCount(topic) {
-      return state.topics.subscriberCount(topic);
-    },
-    stop(stopOptions) {
-      stopping ??= (async () => {
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        await state.shutdown(stopOptions);
-        await closed;
-      })();
-      return stopping;
-    },
-  };
+  return state.server(address.port, hostname, async (stopOptions) => {
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    await state.shutdown(stopOptions);
+    await closed;
+  });
 }

@@ -3,12 +3,16 @@
  * subscriptions with publishing, and graceful shutdown. Each runtime adapter owns one and calls
  * {@link ServerState.connect} for every accepted socket.
  */
-import type { ServerConfig } from './options.ts';
+import { serverUrl, type ServerConfig } from './options.ts';
 import type { Transport } from './transport.ts';
+import type { Server } from './types.ts';
 import { Session, type SessionOwner } from './session.ts';
 import { checkTopic, publishPayload, TopicRegistry, type PublishData } from './topics.ts';
 
 const textEncoder = new TextEncoder();
+
+/** Options of `Server.stop()`. */
+type StopOptions = { timeoutMs?: number; force?: boolean };
 
 /** After the graceful wait, how long to wait for terminated transports to report closed. */
 const TERMINATE_GRACE_MS = 1000;
@@ -87,10 +91,30 @@ export class ServerState<T> implements SessionOwner<T> {
   }
 
   /**
+   * The {@link Server} an adapter returns once listening on `port`. `close` stops the adapter's listener and
+   * shuts the sessions down; it runs once, later `stop()` calls get the same promise.
+   */
+  server(port: number, hostname: string, close: (options: StopOptions) => Promise<void>): Server {
+    const state = this;
+    let stopping: Promise<void> | undefined;
+    return {
+      port,
+      hostname,
+      url: serverUrl(this.config.secure, hostname, port),
+      get connections() {
+        return state.sessions.size;
+      },
+      publish: (topic, data, compress) => state.publish(topic, data, undefined, compress),
+      subscriberCount: (topic) => state.topics.subscriberCount(topic),
+      stop: (options) => (stopping ??= close(options ?? {})),
+    };
+  }
+
+  /**
    * Graceful shutdown of the sessions (the adapter has stopped accepting): 1001 to every open socket, wait
    * for the close handshakes up to `timeoutMs`, then terminate what is left.
    */
-  async shutdown(options: { timeoutMs?: number; force?: boolean } = {}): Promise<void> {
+  async shutdown(options: StopOptions = {}): Promise<void> {
     this.accepting = false;
     if (options.force !== true) {
       for (const session of [...this.sessions]) session.shutdown();
