@@ -43,7 +43,9 @@ type PakoStream = { output: Uint8Array; next_out: number };
 /**
  * The receiving side, for the oracle: inflates a message frame by frame (RFC 7692 §7.2.2), keeping the window
  * between messages unless told not to. After a final block (BFINAL) the rest of the message is ignored and the
- * next message starts a new stream (RFC 7692 §7.2.3.3).
+ * next message starts a new stream (RFC 7692 §7.2.3.3). A distance beyond the agreed window is corrupt data
+ * (RFC 7692 §7.1.2.2), whatever the output buffer holds: zlib alone would resolve some of them into its output
+ * buffer, so that the verdict would depend on chunking (the core applies the same rule).
  */
 export class ReferenceInflater {
   private inflater: Inflate | undefined;
@@ -55,9 +57,8 @@ export class ReferenceInflater {
   constructor(
     windowBits: number,
     private readonly noContextTakeover: boolean,
-    /** pako's output chunk: zlib lets a back-reference reach into the current output buffer beyond the window. */
-    private readonly chunkSize = 64 * 1024,
   ) {
+    // An agreed 8 is inflated with 9 bits, as the core does (zlib cannot make 8-bit raw streams).
     this.windowBits = Math.max(9, windowBits);
   }
 
@@ -67,7 +68,10 @@ export class ReferenceInflater {
     this.consumed += payload.length;
     let out: Uint8Array = new Uint8Array(0);
     if (this.consumed > 0 && !this.ended) {
-      if (this.inflater === undefined) this.inflater = new Inflate({ raw: true, windowBits: this.windowBits, chunkSize: this.chunkSize });
+      if (this.inflater === undefined) {
+        this.inflater = new Inflate({ raw: true, windowBits: this.windowBits });
+        (this.inflater as unknown as { strm: { state: { dmax: number } } }).strm.state.dmax = 1 << this.windowBits;
+      }
       const inflater = this.inflater;
       const input = fin ? new Uint8Array(payload.length + 4) : payload;
       if (fin) {
@@ -106,32 +110,16 @@ export class ReferenceInflater {
   }
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/**
- * The oracle's inflater: a strict one (the agreed window, a small output buffer) and a lenient one (a 32 KiB window,
- * a large buffer). zlib's "distance too far back" check depends on the output buffer, so data reaching past the
- * agreed window may be accepted or refused by a correct receiver: where the two disagree the outcome is ambiguous.
- */
+/** The oracle's inflater (one {@link ReferenceInflater}; its outcomes never depend on chunking). */
 export class OracleDeflateReader {
-  private readonly strict: ReferenceInflater;
-  private readonly lenient: ReferenceInflater;
+  private readonly reader: ReferenceInflater;
   constructor(windowBits: number, noContextTakeover: boolean) {
-    this.strict = new ReferenceInflater(windowBits, noContextTakeover, 256);
-    this.lenient = new ReferenceInflater(15, noContextTakeover);
+    this.reader = new ReferenceInflater(windowBits, noContextTakeover);
   }
 
-  /** Feeds one frame's payload to both inflaters; see {@link ReferenceInflater.push}. */
+  /** Feeds one frame's payload; see {@link ReferenceInflater.push}. */
   push(payload: Uint8Array, fin: boolean, maxBytes: number): InflateOutcome {
-    const a = this.strict.push(payload, fin, maxBytes);
-    const b = this.lenient.push(payload, fin, maxBytes);
-    if (a.ok && b.ok && sameBytes(a.data, b.data)) return a;
-    if (!a.ok && !b.ok && a.reason === b.reason) return a;
-    return { ok: false, reason: 'ambiguous', data: b.data };
+    return this.reader.push(payload, fin, maxBytes);
   }
 }
 
