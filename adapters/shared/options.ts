@@ -6,6 +6,7 @@ import { MisuseError } from '../../core/errors.ts';
 import { resolveLimits, type Limits } from '../../core/limits.ts';
 import type { DeflateOptions } from '../../core/deflate/options.ts';
 import type { Accelerators } from '../../core/accelerators.ts';
+import { DEFAULT_TOPIC_LIMITS, type TopicLimits } from './topics.ts';
 import type { ServeOptions, WebSocketHandlers, UpgradeRequest, UpgradeContext, UpgradeDecision, HttpRequest, HttpResponse } from './types.ts';
 import { decodeUtf8, type TextDecodeFn } from './text-decoder.ts';
 import { TraceSink } from './recording.ts';
@@ -15,6 +16,8 @@ export interface ServerConfig<T> {
   readonly limits: Limits;
   readonly deflate: DeflateOptions | false;
   readonly receiveMode: 'message' | 'stream';
+  /** Per-socket bounds of pub/sub subscriptions. */
+  readonly topicLimits: TopicLimits;
   /** Text reaches the `message` handler decoded (`string`) or as its UTF-8 bytes. */
   readonly textMessages: 'string' | 'bytes';
   readonly handlers: WebSocketHandlers<T>;
@@ -59,6 +62,10 @@ export function resolveServerConfig<T>(
   check(limitCloseCode === 1008 || limitCloseCode === 1013 || (limitCloseCode >= 3000 && limitCloseCode <= 4999), 'backpressure.closeCode must be 1008, 1013 or 3000-4999');
   const receiveMode = options.receiveMode ?? 'message';
   check(receiveMode === 'message' || receiveMode === 'stream', "receiveMode must be 'message' or 'stream'");
+  const topicLimits = { ...DEFAULT_TOPIC_LIMITS, ...options.pubsub };
+  for (const [name, value] of Object.entries(topicLimits)) {
+    check(Number.isInteger(value) && value >= 1, `pubsub.${name} must be an integer >= 1`);
+  }
   const textMessages = options.textMessages ?? 'string';
   check(textMessages === 'string' || textMessages === 'bytes', "textMessages must be 'string' or 'bytes'");
   let origins: ServerConfig<T>['origins'];
@@ -76,6 +83,7 @@ export function resolveServerConfig<T>(
     deflate: options.deflate ?? false,
     receiveMode,
     textMessages,
+    topicLimits,
     handlers: options.websocket,
     highWaterMark,
     lowWaterMark,

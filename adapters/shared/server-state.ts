@@ -22,13 +22,14 @@ export class ServerState<T> implements SessionOwner<T> {
   readonly config: ServerConfig<T>;
   readonly sessions = new Set<Session<T>>();
   /** Topic subscriptions of this server's sockets. */
-  readonly topics = new TopicRegistry<Session<T>>();
+  readonly topics: TopicRegistry<Session<T>>;
   /** False once `stop()` has begun: adapters drop new sockets. */
   accepting = true;
   private emptyWaiters: (() => void)[] = [];
 
   constructor(config: ServerConfig<T>) {
     this.config = config;
+    this.topics = new TopicRegistry<Session<T>>(config.topicLimits);
   }
 
   /** Starts a session over a freshly accepted transport. The adapter routes the transport's events to it. */

@@ -4,8 +4,9 @@
  * checks of `subscribe`/`publish` arguments. No I/O: publishing (one payload handed to each subscriber's own
  * session) lives in server-state.ts.
  *
- * Memory is bounded per subscriber, because applications often subscribe from peer input: at most
- * {@link MAX_SUBSCRIPTIONS_PER_SOCKET} topics and {@link MAX_TOPIC_CHARS_PER_SOCKET} characters of topic names.
+ * Memory is bounded per subscriber, because applications often subscribe from peer input: by default at most
+ * {@link MAX_SUBSCRIPTIONS_PER_SOCKET} topics and {@link MAX_TOPIC_CHARS_PER_SOCKET} characters of topic names
+ * (`serve({ pubsub: { maxTopicsPerSocket, maxTopicCharsPerSocket } })` changes them).
  */
 import { MisuseError } from '../../core/errors.ts';
 
@@ -36,13 +37,18 @@ export function checkTopic(topic: unknown): asserts topic is string {
   if (typeof topic !== 'string') throw new MisuseError('INVALID_OPTION', `a topic must be a string (got ${describe(topic)})`);
 }
 
-/** {@link checkTopic}, and a name no longer than {@link MAX_TOPIC_CHARS_PER_SOCKET} (what `subscribe` stores). */
-export function checkSubscribableTopic(topic: unknown): asserts topic is string {
-  checkTopic(topic);
-  if (topic.length > MAX_TOPIC_CHARS_PER_SOCKET) {
-    throw new MisuseError('INVALID_OPTION', `a topic may have at most ${MAX_TOPIC_CHARS_PER_SOCKET} characters (got ${topic.length})`);
-  }
+/** The per-socket bounds of a {@link TopicRegistry}. */
+export interface TopicLimits {
+  /** Default {@link MAX_SUBSCRIPTIONS_PER_SOCKET}. */
+  readonly maxTopicsPerSocket: number;
+  /** Default {@link MAX_TOPIC_CHARS_PER_SOCKET}. */
+  readonly maxTopicCharsPerSocket: number;
 }
+
+export const DEFAULT_TOPIC_LIMITS: TopicLimits = {
+  maxTopicsPerSocket: MAX_SUBSCRIPTIONS_PER_SOCKET,
+  maxTopicCharsPerSocket: MAX_TOPIC_CHARS_PER_SOCKET,
+};
 
 /** What `publish` accepts: text, or binary in any buffer form. */
 export type PublishData = string | Uint8Array | ArrayBuffer | ArrayBufferView;
@@ -92,24 +98,37 @@ const NO_MEMBERS: ReadonlySet<never> = new Set<never>();
 export class TopicRegistry<M> {
   readonly #topics = new Map<string, Topic<M>>();
   readonly #holdings = new Map<M, Holdings<M>>();
+  readonly #limits: TopicLimits;
+
+  constructor(limits: TopicLimits = DEFAULT_TOPIC_LIMITS) {
+    this.#limits = limits;
+  }
+
+  /** {@link checkTopic}, and a name no longer than the per-socket character bound (what `subscribe` stores). */
+  checkSubscribable(topic: unknown): void {
+    checkTopic(topic);
+    const max = this.#limits.maxTopicCharsPerSocket;
+    if (topic.length > max) throw new MisuseError('INVALID_OPTION', `a topic may have at most ${max} characters (got ${topic.length})`);
+  }
 
   /**
    * Subscribes `member` to `topic`. Returns true once subscribed (also when it already was). Throws `MisuseError`:
-   * `INVALID_OPTION` if `topic` is not a string or is longer than {@link MAX_TOPIC_CHARS_PER_SOCKET};
-   * `INVALID_STATE` if the member already holds {@link MAX_SUBSCRIPTIONS_PER_SOCKET} topics or the new name would
-   * take its topic characters over {@link MAX_TOPIC_CHARS_PER_SOCKET}.
+   * `INVALID_OPTION` if `topic` is not a string or is longer than `maxTopicCharsPerSocket`;
+   * `INVALID_STATE` if the member already holds `maxTopicsPerSocket` topics or the new name would take its topic
+   * characters over `maxTopicCharsPerSocket`.
    */
   subscribe(member: M, topic: string): boolean {
-    checkSubscribableTopic(topic);
+    this.checkSubscribable(topic);
+    const { maxTopicsPerSocket, maxTopicCharsPerSocket } = this.#limits;
     let entry = this.#topics.get(topic);
     let held = this.#holdings.get(member);
     if (entry !== undefined && held !== undefined && held.topics.has(entry)) return true;
     if (held !== undefined) {
-      if (held.topics.size >= MAX_SUBSCRIPTIONS_PER_SOCKET) {
-        throw new MisuseError('INVALID_STATE', `a socket may hold at most ${MAX_SUBSCRIPTIONS_PER_SOCKET} subscriptions`);
+      if (held.topics.size >= maxTopicsPerSocket) {
+        throw new MisuseError('INVALID_STATE', `a socket may hold at most ${maxTopicsPerSocket} subscriptions`);
       }
-      if (held.chars + topic.length > MAX_TOPIC_CHARS_PER_SOCKET) {
-        throw new MisuseError('INVALID_STATE', `a socket's topic names may total at most ${MAX_TOPIC_CHARS_PER_SOCKET} characters`);
+      if (held.chars + topic.length > maxTopicCharsPerSocket) {
+        throw new MisuseError('INVALID_STATE', `a socket's topic names may total at most ${maxTopicCharsPerSocket} characters`);
       }
     }
     if (entry === undefined) {

@@ -166,6 +166,12 @@ export interface ServeOptions<T> {
    */
   textMessages?: 'string' | 'bytes';
   /**
+   * Per-socket bounds of pub/sub subscriptions (applications often subscribe from peer input): at most
+   * `maxTopicsPerSocket` topics (default 1024) and `maxTopicCharsPerSocket` characters of topic names in total
+   * (default 65,536). Beyond them `subscribe` throws `MisuseError`.
+   */
+  pubsub?: { maxTopicsPerSocket?: number; maxTopicCharsPerSocket?: number };
+  /**
    * Allowed origins (exact, case-insensitive, e.g. `https://example.com`), or a predicate. Others get 403.
    * With a list, a request without `Origin` (a non-browser client) is refused; a predicate sees `undefined`.
    */

@@ -5,7 +5,7 @@
  */
 import type { ServerWebSocket } from './types.ts';
 import type { Session } from './session.ts';
-import { checkSubscribableTopic, checkTopic, publishPayload, type PublishData } from './topics.ts';
+import { checkTopic, publishPayload, type PublishData } from './topics.ts';
 
 /** `ServerWebSocket` implementation; created by the session when the upgrade is accepted. */
 export class WebSocket<T> implements ServerWebSocket<T> {
@@ -43,7 +43,7 @@ export class WebSocket<T> implements ServerWebSocket<T> {
   subscribe(topic: string): boolean {
     const session = this.#session;
     if (session.readyState !== 1) {
-      checkSubscribableTopic(topic); // misuse throws in every state
+      session.owner.topics.checkSubscribable(topic); // misuse throws in every state
       return false;
     }
     return session.owner.topics.subscribe(session, topic);

@@ -312,6 +312,29 @@ test(`the subscription cap: ${MAX_SUBSCRIPTIONS_PER_SOCKET} topics and ${MAX_TOP
   });
 });
 
+test('the caps are options: serve({ pubsub: { maxTopicsPerSocket, maxTopicCharsPerSocket } })', async () => {
+  await withServer({ pubsub: { maxTopicsPerSocket: 2, maxTopicCharsPerSocket: 10 } }, async (server, sockets) => {
+    const clients = await connectAll(server, sockets, ['a']);
+    const a = sockets.get('a')!;
+    assert.is(a.subscribe('one'), true);
+    assert.is(a.subscribe('two'), true);
+    assert.is(misuseCode(() => a.subscribe('six')), 'INVALID_STATE', 'third topic');
+    a.unsubscribe('one');
+    assert.is(misuseCode(() => a.subscribe('eight888')), 'INVALID_STATE', '3 + 8 characters');
+    assert.is(misuseCode(() => a.subscribe('x'.repeat(11))), 'INVALID_OPTION', 'one name over the bound');
+    for (const c of clients) c.destroy();
+  });
+  for (const pubsub of [{ maxTopicsPerSocket: 0 }, { maxTopicCharsPerSocket: 1.5 }]) {
+    let code = '';
+    try {
+      await serve({ port: 0, hostname: '127.0.0.1', pubsub, websocket: {} });
+    } catch (error) {
+      code = (error as { code?: string }).code ?? '';
+    }
+    assert.is(code, 'INVALID_OPTION', JSON.stringify(pubsub));
+  }
+});
+
 test('misuse throws MisuseError, also on a closed socket', async () => {
   await withServer({}, async (server, sockets) => {
     const [ca, cb] = await connectAll(server, sockets, ['a', 'b']);
