@@ -107,6 +107,8 @@ export interface WebSocketHandlers<T> {
   close?(ws: ServerWebSocket<T>, code: number, reason: string, wasClean: boolean): void;
   /** The outbound queue fell below the low-water mark after having been above the high-water mark. */
   drain?(ws: ServerWebSocket<T>): void;
+  /** Whether `ws.publish()` also reaches `ws` itself when it is subscribed (default false, as in `Bun.serve`). */
+  publishToSelf?: boolean;
   /** A ping arrived (the core has already answered it). */
   ping?(ws: ServerWebSocket<T>, data: Uint8Array): void;
   pong?(ws: ServerWebSocket<T>, data: Uint8Array): void;

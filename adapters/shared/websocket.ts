@@ -93,6 +93,7 @@ export class WebSocket<T> implements ServerWebSocket<T> {
       publishPayload(data, binary);
       return 0;
     }
-    return session.owner.publish(topic, data, binary, compress, session);
+    const owner = session.owner;
+    return owner.publish(topic, data, binary, compress, owner.config.handlers.publishToSelf === true ? undefined : session);
   }
 }

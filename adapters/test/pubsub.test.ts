@@ -148,6 +148,17 @@ test('ws.publish reaches the other subscribers, never the sender; publishText an
   });
 });
 
+test('publishToSelf: ws.publish also reaches the sender when it is subscribed', async () => {
+  await withServer({ websocket: { publishToSelf: true } }, async (server, sockets) => {
+    const [ca, cb] = await connectAll(server, sockets, ['a', 'b']);
+    for (const name of ['a', 'b']) sockets.get(name)!.subscribe('room');
+    assert.is(sockets.get('a')!.publish('room', 'to all'), 2);
+    assert.is(await ca!.nextText(), 'to all');
+    assert.is(await cb!.nextText(), 'to all');
+    for (const client of [ca!, cb!]) client.destroy();
+  });
+});
+
 test('a closed socket leaves all its topics before its close handler; a closed socket neither subscribes nor publishes', async () => {
   const seenInClose: { subscriptions: string[]; count: number; subscribe: boolean; publish: number }[] = [];
   let server: Server | undefined;
