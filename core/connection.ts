@@ -97,8 +97,8 @@ const textDecoder = new TextDecoder();
  * response already written. API misuse throws {@link MisuseError}.
  */
 export class ServerConnection implements ReceiverSink {
-  /** The limits in force. */
-  readonly limits: Limits;
+  /** The limits in force (frozen; shared by every connection given the same resolved limits). */
+  readonly limits: Readonly<Limits>;
   /**
    * The validated upgrade request, from the `request` event until the application accepts or rejects it; then
    * released, so that an open connection does not keep the request's headers alive.
@@ -148,7 +148,7 @@ export class ServerConnection implements ReceiverSink {
   private lastPongIndex = -1;
 
   constructor(options: ServerConnectionOptions = {}, now = 0) {
-    this.limits = options.limits === undefined ? { ...DEFAULT_LIMITS } : resolveLimits(options.limits);
+    this.limits = resolveLimits(options.limits);
     this.onEvent = options.onEvent;
     this.plainHttp = options.plainHttp === true;
     this.deflateOptions = options.deflate ? resolveDeflateOptions(options.deflate) : undefined;

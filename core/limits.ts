@@ -54,8 +54,17 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   outboundLowWaterMark: 256 * 1024,
 });
 
-/** Merges user limits over the defaults and checks their ranges. Throws {@link MisuseError} on a bad value. */
-export function resolveLimits(partial: Partial<Limits> | undefined): Limits {
+/** Objects {@link resolveLimits} returned: passing one again returns it as it is. */
+const resolved = new WeakSet<object>();
+
+/**
+ * Merges user limits over the defaults and checks their ranges. Throws {@link MisuseError} on a bad value. The
+ * result is frozen, and resolving it again returns the same object, so that the connections of one server share
+ * one limits object rather than holding a copy each.
+ */
+export function resolveLimits(partial: Partial<Limits> | undefined): Readonly<Limits> {
+  if (partial === undefined) return DEFAULT_LIMITS;
+  if (resolved.has(partial)) return partial as Readonly<Limits>;
   const limits: Limits = { ...DEFAULT_LIMITS };
   if (partial) {
     for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
@@ -73,5 +82,7 @@ export function resolveLimits(partial: Partial<Limits> | undefined): Limits {
   if (limits.outboundLowWaterMark > limits.outboundHighWaterMark) {
     throw new MisuseError('INVALID_OPTION', 'outboundLowWaterMark must not exceed outboundHighWaterMark');
   }
+  Object.freeze(limits);
+  resolved.add(limits);
   return limits;
 }

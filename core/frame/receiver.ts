@@ -29,6 +29,22 @@ const CLOSE = 8;
  */
 const BULK_UNMASK_MIN_BYTES = 256;
 
+const NONE: Accelerators = Object.freeze({});
+
+/**
+ * The 4 key bytes, for the unmasking calls: one buffer shared by every connection, filled just before each
+ * (synchronous) call.
+ */
+const key = new Uint8Array(4);
+
+function keyOf(mask: number): Uint8Array {
+  key[0] = mask;
+  key[1] = mask >>> 8;
+  key[2] = mask >>> 16;
+  key[3] = mask >>> 24;
+  return key;
+}
+
 /**
  * Resumable RFC 6455 §5.2 frame decoder for the server role, with message reassembly, incremental UTF-8
  * validation and inflation. Headers may be split anywhere; payloads are unmasked in place and delivered as
@@ -46,8 +62,9 @@ export class FrameReceiver {
   private readonly limits: Limits;
   private readonly streaming: boolean;
 
-  // Header being assembled across chunks (at most 14 bytes).
-  private readonly header = new Uint8Array(14);
+  // Header being assembled across chunks (at most 14 bytes); allocated on first need, as most connections never
+  // see a header cut by a read (a small typed array costs about 180 bytes per connection).
+  private header: Uint8Array | undefined = undefined;
   private headerLength = 0;
 
   // Current frame.
@@ -56,7 +73,8 @@ export class FrameReceiver {
   private fin = false;
   private payloadLength = 0;
   private remaining = 0;
-  private readonly maskKey = new Uint8Array(4);
+  /** The frame's masking key, bytes 0–3 little-end first (a number: a Uint8Array per connection costs ~200 bytes). */
+  private mask = 0;
   private maskOffset = 0;
 
   // Current data message (opcode 0 when none is in progress).
@@ -69,7 +87,8 @@ export class FrameReceiver {
   private readonly utf8: Utf8Validator;
   private readonly bulkUnmask: BulkUnmask | undefined;
   private readonly bulkUnmaskMinBytes: number;
-  private readonly inflated: Uint8Array[] = [];
+  /** Output of the inflater for one push (created with the first compressed message). */
+  private inflated: Uint8Array[] | undefined = undefined;
 
   // Control frame payload: a view when it lies whole in one chunk, else copied (at most 125 bytes, allocated
   // on first need: most connections never see a split control frame).
@@ -77,13 +96,13 @@ export class FrameReceiver {
   private control: Uint8Array | undefined = undefined;
   private controlLength = 0;
 
-  constructor(sink: ReceiverSink, limits: Limits, streaming: boolean, accelerators: Accelerators = {}) {
+  constructor(sink: ReceiverSink, limits: Limits, streaming: boolean, accelerators: Accelerators = NONE) {
     this.sink = sink;
-    const minBytes = accelerators.minBytes ?? {};
-    this.utf8 = new Utf8Validator(accelerators.validateUtf8, minBytes.validateUtf8);
+    const minBytes = accelerators.minBytes;
+    this.utf8 = new Utf8Validator(accelerators.validateUtf8, minBytes?.validateUtf8);
     this.bulkUnmask = accelerators.unmask;
-    this.bulkUnmaskMinBytes = minBytes.unmask ?? BULK_UNMASK_MIN_BYTES;
-    this.message = new MessageBuffer(accelerators.allocUninitialized, minBytes.allocUninitialized);
+    this.bulkUnmaskMinBytes = minBytes?.unmask ?? BULK_UNMASK_MIN_BYTES;
+    this.message = new MessageBuffer(accelerators.allocUninitialized, minBytes?.allocUninitialized);
     this.limits = limits;
     this.streaming = streaming;
   }
@@ -121,13 +140,14 @@ export class FrameReceiver {
       }
       // Slow path: collect the header byte by byte across chunks.
       const before = this.headerLength;
-      this.header[this.headerLength++] = chunk[pos++] as number;
+      const header = (this.header ??= new Uint8Array(14));
+      header[this.headerLength++] = chunk[pos++] as number;
       if (this.headerLength < 2) continue;
-      const b1 = this.header[1] as number;
-      if (before < 2 && !this.checkStart(this.header[0] as number, b1)) return;
+      const b1 = header[1] as number;
+      if (before < 2 && !this.checkStart(header[0] as number, b1)) return;
       if (this.headerLength < headerSize(b1)) continue;
       this.headerLength = 0;
-      if (!this.readHeader(this.header, 0)) return;
+      if (!this.readHeader(header, 0)) return;
       if (this.remaining === 0) this.frameDone();
     }
   }
@@ -138,7 +158,7 @@ export class FrameReceiver {
     this.inPayload = false;
     this.messageOpcode = 0;
     this.message.clear();
-    this.inflated.length = 0;
+    if (this.inflated !== undefined) this.inflated.length = 0;
   }
 
   private fail(code: PeerErrorCode, closeCode: number, message: string): false {
@@ -189,10 +209,7 @@ export class FrameReceiver {
       length = high * 4294967296 + low;
       p += 8;
     }
-    this.maskKey[0] = buf[p] as number;
-    this.maskKey[1] = buf[p + 1] as number;
-    this.maskKey[2] = buf[p + 2] as number;
-    this.maskKey[3] = buf[p + 3] as number;
+    this.mask = (buf[p] as number) | ((buf[p + 1] as number) << 8) | ((buf[p + 2] as number) << 16) | ((buf[p + 3] as number) << 24);
     const opcode = b0 & 0x0f;
     if (length > this.limits.maxFrameSize) {
       return this.fail('FRAME_TOO_LARGE', 1009, `frame of ${length} bytes exceeds maxFrameSize ${this.limits.maxFrameSize}`);
@@ -284,9 +301,9 @@ export class FrameReceiver {
    */
   private unmaskTo(src: Uint8Array, start: number, end: number, dst: Uint8Array, at: number, checkAscii: boolean): boolean {
     if (this.bulkUnmask !== undefined && end - start >= this.bulkUnmaskMinBytes) {
-      return this.bulkUnmask(src, start, end, this.maskKey, this.maskOffset, dst, at, checkAscii);
+      return this.bulkUnmask(src, start, end, keyOf(this.mask), this.maskOffset, dst, at, checkAscii);
     }
-    unmask(src, start, end, this.maskKey, this.maskOffset);
+    unmask(src, start, end, keyOf(this.mask), this.maskOffset);
     // In place first, then copied: the source is the part of the input most likely still in cache.
     if (dst !== src || at !== start) dst.set(src.subarray(start, end), at);
     return false;
@@ -294,7 +311,7 @@ export class FrameReceiver {
 
   private inflate(data: Uint8Array, last: boolean): void {
     const decompressor = this.decompressor as MessageDecompressor;
-    const out = this.inflated;
+    const out = (this.inflated ??= []);
     // The decompressor counts the message's inflated bytes itself: the budget is the whole message's.
     const status = decompressor.push(data, last, this.limits.maxMessageSize, out);
     const text = this.messageOpcode === TEXT;

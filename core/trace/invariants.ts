@@ -14,7 +14,7 @@
  * - any re-chunking of the input gives the same events and the same bytes (split-invariance.ts).
  */
 import { concatBytes } from '../bytes.ts';
-import { DEFAULT_LIMITS, resolveLimits, type Limits } from '../limits.ts';
+import { resolveLimits, type Limits } from '../limits.ts';
 import type { Execution } from './execute.ts';
 import type { Trace } from './format.ts';
 import { bytesOf, equalBytes, frameEventKey } from './event-keys.ts';
@@ -36,9 +36,8 @@ export interface InvariantOptions {
   readonly inflaters?: InflaterFactory | undefined;
 }
 
-function limitsOf(trace: Trace): Limits {
-  const partial = trace.header.options.limits;
-  return partial === undefined ? { ...DEFAULT_LIMITS } : resolveLimits(partial);
+function limitsOf(trace: Trace): Readonly<Limits> {
+  return resolveLimits(trace.header.options.limits);
 }
 
 /** Close codes the server itself may put in a close frame (RFC 6455 §7.4.1: never 1005, 1006, 1015). */
