@@ -41,8 +41,9 @@ export interface AcceleratorThresholds {
   readonly allocUninitialized?: number;
 }
 
+/** What a runtime hands the core to do its bulk work faster (option `accelerators` of `ServerConnection`). */
 export interface Accelerators {
-  /** A one-shot check of complete UTF-8 (Node's and Bun's `buffer.isUtf8`), used for long runs of text. */
+  /** A one-shot check of complete UTF-8 (e.g. `buffer.isUtf8` of `node:buffer`), used for long runs of text. */
   readonly validateUtf8?: BulkUtf8Check;
   /** Bulk unmasking (e.g. WebAssembly SIMD), used for long payload runs. */
   readonly unmask?: BulkUnmask;

@@ -17,6 +17,7 @@ import { wasmUnmask } from './wasm-unmask.ts';
  */
 const WASM_UNMASK_MIN_BYTES = { node: 384, deno: 768, bun: 8192 } as const;
 
+/** The accelerators the adapter of `runtime` hands each of its connections' cores. */
 export function acceleratorsFor(runtime: 'node' | 'bun' | 'deno'): Accelerators {
   const unmask = wasmUnmask(WASM_UNMASK_MIN_BYTES[runtime]);
   const common: Accelerators = unmask === undefined ? { validateUtf8: isUtf8 } : { unmask, validateUtf8: isUtf8 };
