@@ -10,7 +10,7 @@ import type { ConnectionEvent } from '../../core/events.ts';
 import { clientFrame, concatBytes, harness, seededRandom, upgradeRequest } from '../../core/testing.ts';
 import { detectRuntime } from '../runtime.ts';
 import { acceleratorsFor } from './accelerators.ts';
-import { wasmUnmask } from './wasm-unmask.ts';
+import { testAccelerators } from '../../scripts/fuzz/check.ts';
 
 const SIZES = [0, 5, 125, 126, 300, 511, 512, 900, 5000, 16383, 16384, 40000, 65535, 65536, 65537, 140000];
 
@@ -79,8 +79,8 @@ function hash(bytes: Uint8Array): number {
 const runtime = detectRuntime();
 const sets: [string, Accelerators][] = [
   [`this runtime's (${runtime})`, acceleratorsFor(runtime)],
-  // Every accelerator at every size, so that each bulk path also sees tiny and cut-up runs.
-  ['all, no thresholds', { unmask: wasmUnmask(0)!, validateUtf8: isUtf8, allocUninitialized: (n) => new Uint8Array(n).fill(0x5a), minBytes: { unmask: 0, validateUtf8: 0, allocUninitialized: 0 } }],
+  // Every accelerator at every size (as the fuzzer uses them), so that each bulk path also sees tiny and cut-up runs.
+  ['all, no thresholds', testAccelerators(isUtf8)],
 ];
 
 for (const [name, accelerators] of sets) {

@@ -60,6 +60,14 @@ function inIndexes(records: readonly TraceRecord[]): number[] {
   return out;
 }
 
+/** A random non-empty input record: its index and bytes, or undefined when the trace has none. */
+function pickInput(records: readonly TraceRecord[], rng: Rng): { i: number; data: Uint8Array } | undefined {
+  const ins = inIndexes(records);
+  if (ins.length === 0) return undefined;
+  const i = rng.pick(ins);
+  return { i, data: (records[i] as InRecord).data };
+}
+
 function setData(records: TraceRecord[], index: number, data: Uint8Array): void {
   const r = records[index] as InRecord;
   records[index] = { kind: 'in', t: r.t, data };
@@ -166,10 +174,10 @@ type Mutator = (records: TraceRecord[], rng: Rng, donor: Trace) => boolean;
 const byteMutators: Mutator[] = [
   // Bit flip.
   (records, rng) => {
-    const ins = inIndexes(records);
-    if (ins.length === 0) return false;
-    const i = rng.pick(ins);
-    const data = (records[i] as InRecord).data.slice();
+    const picked = pickInput(records, rng);
+    if (picked === undefined) return false;
+    const { i } = picked;
+    const data = picked.data.slice();
     const at = rng.int(data.length);
     data[at] = (data[at] as number) ^ (1 << rng.int(8));
     setData(records, i, data);
@@ -177,30 +185,28 @@ const byteMutators: Mutator[] = [
   },
   // Interesting byte.
   (records, rng) => {
-    const ins = inIndexes(records);
-    if (ins.length === 0) return false;
-    const i = rng.pick(ins);
-    const data = (records[i] as InRecord).data.slice();
+    const picked = pickInput(records, rng);
+    if (picked === undefined) return false;
+    const { i } = picked;
+    const data = picked.data.slice();
     data[rng.int(data.length)] = rng.chance(0.7) ? rng.pick(INTERESTING_BYTES) : rng.int(256);
     setData(records, i, data);
     return true;
   },
   // Insert bytes.
   (records, rng) => {
-    const ins = inIndexes(records);
-    if (ins.length === 0) return false;
-    const i = rng.pick(ins);
-    const data = (records[i] as InRecord).data;
+    const picked = pickInput(records, rng);
+    if (picked === undefined) return false;
+    const { i, data } = picked;
     const insert = rng.chance(0.5) ? rng.bytes(1 + rng.int(8)) : new Uint8Array(1 + rng.int(16)).fill(rng.pick(INTERESTING_BYTES));
     setData(records, i, splice(data, rng.int(data.length + 1), 0, insert));
     return true;
   },
   // Delete bytes.
   (records, rng) => {
-    const ins = inIndexes(records);
-    if (ins.length === 0) return false;
-    const i = rng.pick(ins);
-    const data = (records[i] as InRecord).data;
+    const picked = pickInput(records, rng);
+    if (picked === undefined) return false;
+    const { i, data } = picked;
     const at = rng.int(data.length);
     const count = 1 + rng.int(Math.min(16, data.length - at));
     setData(records, i, splice(data, at, count, new Uint8Array(0)));
@@ -208,10 +214,9 @@ const byteMutators: Mutator[] = [
   },
   // Duplicate a byte range (repeats frames or header lines).
   (records, rng) => {
-    const ins = inIndexes(records);
-    if (ins.length === 0) return false;
-    const i = rng.pick(ins);
-    const data = (records[i] as InRecord).data;
+    const picked = pickInput(records, rng);
+    if (picked === undefined) return false;
+    const { i, data } = picked;
     const at = rng.int(data.length);
     const count = 1 + rng.int(Math.min(64, data.length - at));
     setData(records, i, splice(data, at, 0, data.slice(at, at + count)));

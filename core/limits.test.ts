@@ -1,0 +1,23 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { DEFAULT_LIMITS, resolveLimits } from './limits.ts';
+import { ServerConnection } from './connection.ts';
+import { misuseCode } from './testing.ts';
+
+test('resolved limits are frozen, and resolving them again (as each connection does) returns the same object', () => {
+  assert.is(resolveLimits(undefined), DEFAULT_LIMITS);
+  const resolved = resolveLimits({ maxFrameSize: 1000 });
+  assert.ok(Object.isFrozen(resolved));
+  assert.is(resolved.maxFrameSize, 1000);
+  assert.is(resolved.maxMessageSize, DEFAULT_LIMITS.maxMessageSize);
+  assert.is(resolveLimits(resolved), resolved);
+  // Two connections of one server share the server's object instead of holding copies.
+  assert.is(new ServerConnection({ limits: resolved }).limits, resolved);
+  assert.is(new ServerConnection().limits, DEFAULT_LIMITS);
+  // A plain object with the same fields is checked and copied, not trusted as resolved.
+  const plain = { ...resolved };
+  assert.is.not(resolveLimits(plain), plain);
+  assert.is(misuseCode(() => resolveLimits({ maxFrameSize: -1 })), 'INVALID_OPTION');
+});
+
+test.run();
