@@ -33,3 +33,4 @@ export type { DeflateOptions, DeflateParams } from './core/deflate/options.ts';
 export type { ExtensionOffer } from './core/extension-offer.ts';
 /** WebAssembly SIMD unmasking for the core's `accelerators` option (what the adapters use). */
 export { wasmUnmask } from './adapters/shared/wasm-unmask.ts';
+export { nativeUnmask } from './adapters/shared/native-unmask.ts';

@@ -32,6 +32,15 @@ export interface DenoNamespace {
   listen(options: { hostname: string; port: number; transport?: 'tcp' }): DenoListener;
   listenTls(options: { hostname: string; port: number; cert: string; key: string; alpnProtocols?: string[] }): DenoListener;
   readTextFile(path: string): Promise<string>;
+  readonly permissions: { querySync(descriptor: { name: 'env' | 'ffi' | 'read' }): { readonly state: string } };
+}
+
+/**
+ * Whether native addons (Node-API, e.g. bufferutil) can be loaded without Deno asking the user: that needs
+ * `--allow-ffi`, plus reading files and environment variables, all granted already.
+ */
+export function nativeAddonsAllowed(deno: DenoNamespace): boolean {
+  return (['ffi', 'read', 'env'] as const).every((name) => deno.permissions.querySync({ name }).state === 'granted');
 }
 
 /** The `Deno` global; throws {@link MisuseError} on another runtime. */

@@ -8,7 +8,7 @@ import type { ServeOptions, Server, TlsConfig } from '../shared/types.ts';
 import { resolveAddress, resolveServerConfig } from '../shared/options.ts';
 import { acceleratorsFor } from '../shared/accelerators.ts';
 import { ServerState } from '../shared/server-state.ts';
-import { denoNamespace, type DenoListener, type DenoNamespace } from './deno-api.ts';
+import { denoNamespace, nativeAddonsAllowed, type DenoListener, type DenoNamespace } from './deno-api.ts';
 import { DenoTransport } from './transport.ts';
 
 async function loadTls(deno: DenoNamespace, tls: TlsConfig): Promise<{ cert: string; key: string }> {
@@ -45,7 +45,7 @@ export async function serve<T = undefined>(options: ServeOptions<T>): Promise<Se
   const deno = denoNamespace();
   const { port, hostname } = resolveAddress(options);
   const secure = options.tls !== undefined;
-  const config = resolveServerConfig<T>(options, { accelerators: acceleratorsFor('deno'), secure });
+  const config = resolveServerConfig<T>(options, { accelerators: acceleratorsFor('deno', nativeAddonsAllowed(deno)), secure });
   const state = new ServerState<T>(config);
   let listener: DenoListener;
   if (options.tls !== undefined) {
