@@ -6,16 +6,19 @@
  *                --packages=external --outfile=build/bench/core-bench.mjs && node build/bench/core-bench.mjs
  *       (Bun):  node_modules/.bin/bun bench/core-bench.ts
  *       (Deno): node_modules/.bin/deno run -A bench/core-bench.ts
- * Flags: --quick (shorter rounds), --chunk BYTES (default 65536), --json FILE (also write the results as JSON),
+ * Flags: --quick (shorter rounds), --rounds N (default 9), --same-frames (one frame repeated: see buildStream), --chunk BYTES (default 65536), --json FILE (also write the results as JSON),
  *        --only core|ws, --sizes 16,1024,… (payload sizes), --kinds text,binary,ascii (ascii: text that is all
  *        ASCII, as most JSON is; not in the default set, which the issue's targets are about), --plain (the core without the
- *        runtime's accelerators: pure ECMAScript).
+ *        runtime's accelerators: pure ECMAScript), --no-native (the accelerators without the native addons, as where
+ *        bufferutil and utf-8-validate are not installed: WebAssembly SIMD unmasking, `buffer.isUtf8`).
  *
  * Both parsers unmask in place, so every iteration gets a fresh copy of the frames, made outside the timed region.
  * ws's Receiver is built as ws's WebSocketServer builds it (isServer, maxPayload 100 MiB, UTF-8 validation on,
  * bufferutil and utf-8-validate loaded when present) and fed through `.write(chunk)`, as a socket's 'data' does.
  */
 import { acceleratorsFor } from '../adapters/shared/accelerators.ts';
+import { nativeUnmask } from '../adapters/shared/native-unmask.ts';
+import { nativeUtf8Check } from '../adapters/shared/native-utf8.ts';
 import { createRequire } from 'node:module';
 import process from 'node:process';
 import { writeFileSync } from 'node:fs';
@@ -29,13 +32,18 @@ interface Case {
   readonly kind: Kind;
 }
 
-/** One measured case: the median over rounds of each parser's rate. */
+/**
+ * One measured case: the median over rounds of each parser's rate, and the median of the per-round ratios (each
+ * round measures both parsers back to back, so a slow spell of the machine hits both sides of a ratio).
+ */
 interface CaseResult {
   size: number;
   kind: Kind;
   framesPerIteration: number;
   core?: { mbPerS: number; framesPerS: number };
   ws?: { mbPerS: number; framesPerS: number };
+  /** Median of core ÷ ws over the rounds, with the lowest and highest round. */
+  ratio?: { median: number; min: number; max: number };
 }
 
 /** Feeds one iteration's chunks and returns how many messages came out. */
@@ -51,37 +59,45 @@ const chunkSize = Number(flag('--chunk') ?? 65536);
 const jsonOut = flag('--json');
 const only = flag('--only');
 const plain = args.includes('--plain');
-const rounds = quick ? 2 : 5;
+const noNative = args.includes('--no-native');
+const rounds = Number(flag('--rounds') ?? (quick ? 2 : 9));
 const roundSeconds = quick ? 0.12 : 0.3;
 const streamTarget = 8 * 1024 * 1024;
 const SIZES = (flag('--sizes') ?? '16,1024,65536,1048576').split(',').map(Number);
 const KINDS = (flag('--kinds') ?? 'text,binary').split(',');
-const MASK = [0x37, 0xfa, 0x21, 0x3d];
+const sameFrames = args.includes('--same-frames');
+
+/** xorshift32: the payload and mask generator (deterministic, so every run feeds the same bytes). */
+function xorshift(seed: number): () => number {
+  let x = seed | 0 || 1;
+  return () => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return x >>> 0;
+  };
+}
+
+// JSON-like, mostly ASCII, as most WebSocket text is; about one word in ten carries a 2- or 3-byte character.
+const WORDS = [
+  '{"id":', '42,', '"type":', '"message",', '"text":', '"hello ', 'world ', 'socket ', 'frame ', 'echo ', 'lorem ',
+  'ipsum ', 'dolor ', 'sit ', 'amet",', '"ok":', 'true}', '\n',
+];
+const encodeWords = (extra: string[]) => [...WORDS, ...extra].map((w) => new TextEncoder().encode(w));
+const TEXT_WORDS = { text: encodeWords(['café ', '5€ ']), ascii: encodeWords(['cafe ', '5 EUR ']) };
 
 /**
  * Text payload with a few 2- and 3-byte UTF-8 sequences (so validators leave their ASCII fast path now and then),
- * or all ASCII; random bytes for binary.
+ * or all ASCII; random bytes for binary. `variant` picks one of many different payloads of that shape.
  */
-function makePayload(size: number, kind: Kind): Uint8Array {
-  const binary = kind === 'binary';
+function makePayload(size: number, kind: Kind, variant: number): Uint8Array {
   const out = new Uint8Array(size);
-  let seed = 0x2545f491;
-  const next = (): number => {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return seed >>> 0;
-  };
-  if (binary) {
+  const next = xorshift(0x2545f491 + Math.imul(variant, 0x9e3779b1));
+  if (kind === 'binary') {
     for (let i = 0; i < size; i++) out[i] = next() & 0xff;
     return out;
   }
-  // JSON-like, mostly ASCII, as most WebSocket text is; about one word in twenty carries a 2- or 3-byte character.
-  const words = [
-    '{"id":', '42,', '"type":', '"message",', '"text":', '"hello ', 'world ', 'socket ', 'frame ', 'echo ', 'lorem ',
-    'ipsum ', 'dolor ', 'sit ', 'amet",', '"ok":', 'true}', '\n', ...(kind === 'ascii' ? ['cafe ', '5 EUR '] : ['café ', '5€ ']),
-  ];
-  const bytes = words.map((w) => new TextEncoder().encode(w));
+  const bytes = TEXT_WORDS[kind];
   let i = 0;
   while (i < size) {
     const w = bytes[next() % bytes.length]!;
@@ -96,7 +112,7 @@ function makePayload(size: number, kind: Kind): Uint8Array {
 }
 
 /** A masked client frame (RFC 6455 §5.2, §5.3). */
-function encodeMaskedFrame(payload: Uint8Array, binary: boolean): Uint8Array {
+function encodeMaskedFrame(payload: Uint8Array, binary: boolean, mask: readonly number[]): Uint8Array {
   const len = payload.length;
   const head = len < 126 ? 2 : len < 65536 ? 4 : 10;
   const frame = new Uint8Array(head + 4 + len);
@@ -112,17 +128,27 @@ function encodeMaskedFrame(payload: Uint8Array, binary: boolean): Uint8Array {
     view.setUint32(2, Math.floor(len / 2 ** 32));
     view.setUint32(6, len >>> 0);
   }
-  frame.set(MASK, head);
-  for (let i = 0; i < len; i++) frame[head + 4 + i] = payload[i]! ^ MASK[i & 3]!;
+  frame.set(mask, head);
+  for (let i = 0; i < len; i++) frame[head + 4 + i] = payload[i]! ^ mask[i & 3]!;
   return frame;
 }
 
-/** Enough copies of the frame to make about `streamTarget` bytes (at least 8 frames). */
+/**
+ * About `streamTarget` bytes of frames (at least 8), each with its own payload and masking key, as real traffic
+ * has. With one frame repeated (--same-frames), the CPU's branch predictors learn the validators' branches on the
+ * repeated text: a validator run once over a whole 1 MiB message then measured 3–4× faster than on text it had
+ * not seen, which flatters whichever parser validates in the same pieces every time.
+ */
 function buildStream(c: Case): { stream: Uint8Array; frames: number } {
-  const frame = encodeMaskedFrame(makePayload(c.size, c.kind), c.kind === 'binary');
-  const frames = Math.max(8, Math.ceil(streamTarget / frame.length));
-  const stream = new Uint8Array(frames * frame.length);
-  for (let i = 0; i < frames; i++) stream.set(frame, i * frame.length);
+  const first = encodeMaskedFrame(makePayload(c.size, c.kind, 0), c.kind === 'binary', [0x37, 0xfa, 0x21, 0x3d]);
+  const frames = Math.max(8, Math.ceil(streamTarget / first.length));
+  const stream = new Uint8Array(frames * first.length);
+  const keys = xorshift(0x6d2b79f5);
+  for (let i = 0; i < frames; i++) {
+    const key = [keys() & 0xff, keys() & 0xff, keys() & 0xff, keys() & 0xff];
+    const frame = i === 0 || sameFrames ? first : encodeMaskedFrame(makePayload(c.size, c.kind, i), c.kind === 'binary', key);
+    stream.set(frame, i * first.length);
+  }
   return { stream, frames };
 }
 
@@ -145,7 +171,7 @@ const UPGRADE =
 /** websock's core, opened through a real handshake, driven with receive() + takeEvents() per chunk. */
 function coreFeeder(expectedSize: number): Feeder {
   // As the adapters configure it, with the runtime's accelerators (unless --plain).
-  const accelerators = plain ? {} : acceleratorsFor(isDeno ? 'deno' : isBun ? 'bun' : 'node');
+  const accelerators = plain ? {} : acceleratorsFor(isDeno ? 'deno' : isBun ? 'bun' : 'node', !noNative);
   const conn = new ServerConnection({ accelerators }, 0);
   conn.receive(new TextEncoder().encode(UPGRADE), 0);
   for (const ev of conn.takeEvents()) if (ev.type === 'request') conn.accept({}, 0);
@@ -180,10 +206,12 @@ function loadWsReceiver(): { Receiver: WsReceiverClass; addons: string } {
   // ws does not export lib/receiver.js, so load it by path next to its package.json (Bun maps a bare 'ws' to its built-in).
   const wsDir = dirname(require.resolve('ws/package.json'));
   const wsRequire = createRequire(join(wsDir, 'lib/receiver.js'));
+  // Both addons fall back to JavaScript silently when their binary does not load: say which one ws got.
   const loads = (name: string): string => {
     try {
-      wsRequire(name);
-      return `${name} yes`;
+      const m = wsRequire(name) as ((...a: unknown[]) => unknown) | { mask: (...a: unknown[]) => unknown };
+      const f = typeof m === 'function' ? m : m.mask;
+      return `${name} ${Function.prototype.toString.call(f).includes('[native code]') ? 'native' : 'JS fallback'}`;
     } catch {
       return `${name} NO`;
     }
@@ -259,6 +287,14 @@ function fmt(x: number | undefined, digits = 0): string {
   return x.toFixed(digits);
 }
 
+/** Which bulk unmasker and UTF-8 check the measured core had (see adapters/shared/accelerators.ts). */
+function coreUnmasker(): string {
+  if (plain) return 'JavaScript only (--plain)';
+  const unmasking = !noNative && nativeUnmask() !== undefined ? 'native (bufferutil)' : 'WebAssembly SIMD';
+  const utf8 = isDeno && !noNative && nativeUtf8Check() !== undefined ? 'utf-8-validate' : 'buffer.isUtf8';
+  return `${unmasking}, UTF-8 by ${utf8}`;
+}
+
 function runtimeName(): string {
   const g = globalThis as { Bun?: { version: string }; Deno?: { version: { deno: string } } };
   if (g.Bun) return `bun ${g.Bun.version}`;
@@ -295,24 +331,29 @@ function main(): void {
       const w = pick(wsRuns);
       if (c) result.core = c;
       if (w) result.ws = w;
+      if (core.length > 0 && core.length === wsRuns.length) {
+        const ratios = core.map((x, i) => x.mbPerS / wsRuns[i]!.mbPerS);
+        result.ratio = { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) };
+      }
       results.push(result);
     }
   }
   const label = (n: number) => (n >= 1024 * 1024 ? `${n / 1024 / 1024} MiB` : n >= 1024 ? `${n / 1024} KiB` : `${n} B`);
   const addons = ws?.addons ?? 'not loaded';
   console.log(
-    `core-bench on ${runtimeName()}, chunks of ${chunkSize} B, median of ${rounds} rounds, rates per CPU-second; ws native: ${addons}`,
+    `core-bench on ${runtimeName()}, chunks of ${chunkSize} B, median of ${rounds} rounds (ratio: median of per-round ratios), rates per CPU-second; ws native: ${addons}; core: ${coreUnmasker()}`,
   );
-  console.log('| payload | kind | core MB/s | core frames/s | ws MB/s | ws frames/s | core ÷ ws |');
-  console.log('|---|---|---:|---:|---:|---:|---:|');
+  console.log('| payload | kind | core MB/s | core frames/s | ws MB/s | ws frames/s | core ÷ ws | rounds: lowest–highest |');
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
-    const ratio = r.core && r.ws ? `${(r.core.mbPerS / r.ws.mbPerS).toFixed(2)}×` : '–';
+    const ratio = r.ratio ? `${r.ratio.median.toFixed(2)}×` : '–';
+    const spread = r.ratio ? `${r.ratio.min.toFixed(2)}–${r.ratio.max.toFixed(2)}` : '–';
     console.log(
-      `| ${label(r.size)} | ${r.kind} | ${fmt(r.core?.mbPerS, 1)} | ${fmt(r.core?.framesPerS)} | ${fmt(r.ws?.mbPerS, 1)} | ${fmt(r.ws?.framesPerS)} | ${ratio} |`,
+      `| ${label(r.size)} | ${r.kind} | ${fmt(r.core?.mbPerS, 1)} | ${fmt(r.core?.framesPerS)} | ${fmt(r.ws?.mbPerS, 1)} | ${fmt(r.ws?.framesPerS)} | ${ratio} | ${spread} |`,
     );
   }
   if (jsonOut) {
-    writeFileSync(jsonOut, JSON.stringify({ runtime: runtimeName(), wsNative: addons, chunkSize, rounds, roundSeconds, results }, null, 2));
+    writeFileSync(jsonOut, JSON.stringify({ runtime: runtimeName(), wsNative: addons, coreUnmasking: coreUnmasker(), chunkSize, rounds, roundSeconds, results }, null, 2));
   }
 }
 

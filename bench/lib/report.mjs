@@ -124,14 +124,19 @@ function coreTable(core) {
       out.push(`**${runtime}**: failed: ${res.error}`);
       continue;
     }
-    out.push(`**${res.runtime}**, chunks of ${res.chunkSize} B, median of ${res.rounds} rounds; ws native helpers: ${res.wsNative}`);
+    out.push(
+      `**${res.runtime}**, chunks of ${res.chunkSize} B, median of ${res.rounds} rounds (core ÷ ws: median of the per-round ` +
+        `ratios); ws native helpers: ${res.wsNative}; core unmasking: ${res.coreUnmasking ?? '?'}`,
+    );
     out.push('');
-    out.push('| payload | kind | core MB/s | core frames/s | ws Receiver MB/s | ws frames/s | core ÷ ws |');
-    out.push('|---|---|---:|---:|---:|---:|---:|');
+    out.push('| payload | kind | core MB/s | core frames/s | ws Receiver MB/s | ws frames/s | core ÷ ws | rounds: lowest–highest |');
+    out.push('|---|---|---:|---:|---:|---:|---:|---:|');
     for (const r of res.results) {
+      const x = r.ratio ? `${r.ratio.median.toFixed(2)}×` : ratio(r.core?.mbPerS, r.ws?.mbPerS);
+      const spread = r.ratio ? `${r.ratio.min.toFixed(2)}–${r.ratio.max.toFixed(2)}` : '–';
       out.push(
         `| ${sizeLabel(r.size)} | ${r.kind} | ${compact(r.core?.mbPerS)} | ${compact(r.core?.framesPerS)} | ` +
-          `${compact(r.ws?.mbPerS)} | ${compact(r.ws?.framesPerS)} | **${ratio(r.core?.mbPerS, r.ws?.mbPerS)}** |`,
+          `${compact(r.ws?.mbPerS)} | ${compact(r.ws?.framesPerS)} | **${x}** | ${spread} |`,
       );
     }
     out.push('');
