@@ -168,28 +168,39 @@ const UPGRADE =
   'GET /bench HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
   'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
 
-/** websock's core, opened through a real handshake, driven with receive() + takeEvents() per chunk. */
+/**
+ * websock's core, opened through a real handshake and driven as the adapters drive it: receive() per chunk, events
+ * through the synchronous `onEvent` callback (as ws's Receiver emits 'message'), writes taken after each chunk.
+ */
 function coreFeeder(expectedSize: number): Feeder {
   // As the adapters configure it, with the runtime's accelerators (unless --plain).
   const accelerators = plain ? {} : acceleratorsFor(isDeno ? 'deno' : isBun ? 'bun' : 'node', !noNative);
-  const conn = new ServerConnection({ accelerators }, 0);
+  let messages = 0;
+  let failure: Error | undefined;
+  const conn: ServerConnection = new ServerConnection(
+    {
+      accelerators,
+      onEvent(ev) {
+        if (ev.type === 'message') {
+          if (ev.data.length !== expectedSize) failure = new Error(`core: message of ${ev.data.length} bytes`);
+          messages++;
+        } else if (ev.type === 'request') conn.accept({}, 0);
+        else if (ev.type === 'open') return;
+        else failure = new Error(`core: unexpected ${ev.type} event ${JSON.stringify(ev)}`);
+      },
+    },
+    0,
+  );
   conn.receive(new TextEncoder().encode(UPGRADE), 0);
-  for (const ev of conn.takeEvents()) if (ev.type === 'request') conn.accept({}, 0);
-  conn.takeEvents();
   conn.takeWrites();
   if (conn.state !== 'open') throw new Error(`core did not open (state ${conn.state})`);
   return (chunks) => {
-    let messages = 0;
+    messages = 0;
     for (const chunk of chunks) {
       conn.receive(chunk, 0);
-      for (const ev of conn.takeEvents()) {
-        if (ev.type === 'message') {
-          if (ev.data.length !== expectedSize) throw new Error(`core: message of ${ev.data.length} bytes`);
-          messages++;
-        } else throw new Error(`core: unexpected ${ev.type} event ${JSON.stringify(ev)}`);
-      }
       conn.takeWrites();
     }
+    if (failure) throw failure;
     return messages;
   };
 }

@@ -23,11 +23,13 @@ import { wasmUnmask } from './wasm-unmask.ts';
 const WASM_UNMASK_MIN_BYTES = { node: 384, deno: 768, bun: 8192 } as const;
 
 /**
- * Payload bytes from which bufferutil's native code beats WebAssembly inside the parser (bench/core-bench.ts):
- * in a tight loop it wins from 1 KiB, but amid the parser's own work its call costs more than WebAssembly's
- * up to a few KiB (1 KiB messages measured 5–10% slower with it).
+ * Payload bytes from which bufferutil's native code beats the alternatives (bench/unmask-crossover.ts, confirmed
+ * with bench/core-bench.ts on 1 KiB messages: binary 2.2–2.4× → 2.5–2.6× ws on Node, 1.5× → 2.0–2.2× on Deno).
+ * It does not look for ASCII, so all-ASCII text then pays a UTF-8 check that WebAssembly's pass would have
+ * spared (1 KiB ASCII text 2.5× → 2.2× ws on Node), while text with any other character gains (1.7× → 1.9×).
+ * On Bun, JavaScriptCore's own loop is fastest up to 4 KiB.
  */
-const NATIVE_UNMASK_MIN_BYTES = { node: 4096, deno: 4096, bun: 8192 } as const;
+const NATIVE_UNMASK_MIN_BYTES = { node: 512, deno: 768, bun: 8192 } as const;
 
 /**
  * The accelerators the adapter of `runtime` hands each of its connections' cores. `native`: whether native code
