@@ -1,7 +1,7 @@
 /**
  * The runtime-neutral pump of one connection: transport bytes → core → events → handlers; core writes →
- * transport; one timer armed at the core's next deadline; outbound/inbound backpressure. No protocol logic:
- * handshake, framing, close codes and timeouts are the core's (ServerConnection).
+ * transport; the core's next deadline, in the process's one deadline scheduler; outbound/inbound backpressure.
+ * No protocol logic: handshake, framing, close codes and timeouts are the core's (ServerConnection).
  */
 import { ServerConnection, type ServerConnectionOptions } from '../../core/connection.ts';
 import { RecordingConnection } from '../../core/trace/recorder.ts';
@@ -14,6 +14,7 @@ import type { PublishData, TopicRegistry } from './topics.ts';
 import type { SendOptions } from '../../core/connection.ts';
 import type { HttpResponse, PeerFailure, UpgradeDecision } from './types.ts';
 import { monotonicNow } from './clock.ts';
+import { DeadlineScheduler, NOT_SCHEDULED, type DeadlineEntry } from './deadline-scheduler.ts';
 import { WebSocket } from './websocket.ts';
 import { isOriginAllowed, isRejection, isThenable, selectProtocol, toHttpRequest, toUpgradeRequest } from './upgrade.ts';
 
@@ -65,6 +66,12 @@ function onSessionTimer(session: Session<unknown>): void {
   session.onTimer();
 }
 
+/**
+ * The deadlines of every session of the process behind one runtime timer: a timer object per connection costs
+ * hundreds of bytes on Node; a heap slot costs a pointer.
+ */
+const sessionDeadlines = new DeadlineScheduler<Session<unknown>>(onSessionTimer, monotonicNow);
+
 function toBytes(data: Uint8Array | ArrayBuffer | ArrayBufferView): Uint8Array {
   if (data instanceof Uint8Array) return data;
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
@@ -76,7 +83,7 @@ function logHandlerError(error: unknown): void {
 }
 
 /** One connection: owns the core state machine and drives it from its transport. */
-export class Session<T> implements TransportSink {
+export class Session<T> implements TransportSink, DeadlineEntry {
   /** The core state machine. */
   readonly conn: ServerConnection;
   readonly transport: Transport;
@@ -86,8 +93,10 @@ export class Session<T> implements TransportSink {
   /** The trace file's label when this connection is recorded. */
   private traceLabel = '';
 
-  private timer: ReturnType<typeof setTimeout> | undefined;
-  private timerAt = Infinity;
+  /** @internal When the scheduler wakes this session (see deadline-scheduler.ts; the scheduler writes it). */
+  deadlineAt = Infinity;
+  /** @internal This session's place in the scheduler (the scheduler writes it). */
+  deadlineSlot = NOT_SCHEDULED;
   private pauseFlags = 0;
   private inPump = false;
   /** An async handler is pending: later events wait in {@link backlog}, in order. */
@@ -123,7 +132,7 @@ export class Session<T> implements TransportSink {
     } else {
       this.conn = new ServerConnection(coreOptions, now);
     }
-    this.arm(now);
+    this.arm();
   }
 
   // ---- TransportSink -------------------------------------------------------------------------------
@@ -203,10 +212,8 @@ export class Session<T> implements TransportSink {
 
   // ---- timer ---------------------------------------------------------------------------------------
 
-  /** @internal The connection's one timer fired. */
+  /** @internal The connection's deadline came (the scheduler has unscheduled it). */
   onTimer(): void {
-    this.timer = undefined;
-    this.timerAt = Infinity;
     if (this.transportClosed) return;
     if (this.transportClosing) {
       // The peer did not take our last bytes within the close timeout: give up on them.
@@ -243,19 +250,18 @@ export class Session<T> implements TransportSink {
     if (pending !== undefined) this.block(pending);
   }
 
-  /** Arms the timer at the core's deadline; only re-armed when the deadline moves earlier (a late wake-up re-arms). */
-  private arm(now: number): void {
+  /**
+   * Schedules a wake-up at the core's deadline. Only moved when the deadline moves earlier: a wake-up that finds
+   * a later deadline re-arms, which costs less than moving the entry on every message. No deadline: unscheduled.
+   */
+  private arm(): void {
     const deadline = this.conn.nextDeadline;
-    if (!(deadline < this.timerAt)) return;
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timerAt = deadline;
-    this.timer = setTimeout(onSessionTimer, Math.max(0, Math.ceil(deadline - now)), this);
+    if (deadline < this.deadlineAt) sessionDeadlines.schedule(this, deadline);
+    else if (deadline === Infinity && this.deadlineSlot !== NOT_SCHEDULED) sessionDeadlines.remove(this);
   }
 
   private clearTimer(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerAt = Infinity;
+    sessionDeadlines.remove(this);
   }
 
   // ---- the pump ------------------------------------------------------------------------------------
@@ -283,7 +289,7 @@ export class Session<T> implements TransportSink {
       }
       this.flush();
       if (this.conn.transportShouldClose) this.closeTransport(now);
-      else if (!this.transportClosing) this.arm(now);
+      else if (!this.transportClosing) this.arm();
     } finally {
       this.inPump = false;
     }
@@ -538,10 +544,8 @@ export class Session<T> implements TransportSink {
     if (this.transportClosing) return;
     this.transportClosing = true;
     this.flush();
-    this.clearTimer();
-    // Bound the flush: a peer that never reads must not hold the socket open.
-    this.timerAt = now + this.owner.config.limits.closeTimeoutMs;
-    this.timer = setTimeout(onSessionTimer, this.owner.config.limits.closeTimeoutMs, this);
+    // Bound the flush: a peer that never reads must not hold the socket open (replaces any core deadline).
+    sessionDeadlines.schedule(this, now + this.owner.config.limits.closeTimeoutMs);
     this.transport.close();
   }
 
