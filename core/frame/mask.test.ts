@@ -103,4 +103,33 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+test('views of one buffer, then of others, then of a buffer resized in between: the word view is never stale', () => {
+  const key = new Uint8Array([0x91, 0x02, 0xe3, 0x44]);
+  const reference = (bytes: Uint8Array, offset: number): Uint8Array => {
+    const out = bytes.slice();
+    for (let i = 0; i < out.length; i++) out[i]! ^= key[(offset + i) & 3]!;
+    return out;
+  };
+  const shared = new Uint8Array(4096).map((_, i) => (i * 31) & 0xff);
+  const other = new Uint8Array(300).map((_, i) => (i * 7) & 0xff);
+  const Resizable = ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer & { resize(n: number): void };
+  const growing = new Resizable(256, { maxByteLength: 8192 });
+  const cases: [Uint8Array, number, number, () => void][] = [
+    [shared, 1, 700, () => {}],
+    [shared, 1000, 3000, () => {}],
+    [other, 3, 290, () => {}],
+    [shared, 3001, 4096, () => {}],
+    [new Uint8Array(growing), 0, 256, () => {}],
+    [new Uint8Array(growing), 5, 6000, () => growing.resize(8192)],
+    [new Uint8Array(growing), 130, 200, () => growing.resize(200)],
+  ];
+  for (const [view, start, end, before] of cases) {
+    before();
+    const data = new Uint8Array(view.buffer, 0, Math.min(end, view.buffer.byteLength));
+    const expected = reference(data.subarray(start), 2);
+    unmask(data, start, data.length, key, 2);
+    assert.ok(equalBytes(data.subarray(start), expected), `${data.buffer.byteLength}-byte buffer, [${start}, ${data.length})`);
+  }
+});
+
 test.run();

@@ -3,6 +3,8 @@
  * masks and unmasks. Applied in place, 32 bits at a time over the word-aligned middle of the range.
  */
 
+import { WordView } from '../bytes.ts';
+
 /**
  * Scratch used to build the rotated 32-bit mask word from its 4 bytes. Going through memory (instead of
  * shifts) makes the word match the host's byte order by construction, so no endianness check is needed.
@@ -15,6 +17,9 @@ const maskWord = new Int32Array(maskBytes.buffer);
  * and Bun 1.4: the view costs about as much as masking ~100 bytes).
  */
 const WORD_PATH_MIN_BYTES = 128;
+
+/** Word views of the buffers being unmasked (one per buffer, not one per frame). */
+const words32 = new WordView();
 
 /**
  * XORs `data[start..end)` in place with the 4-byte `maskKey`, starting at mask byte `maskOffset` (0–3).
@@ -37,10 +42,12 @@ export function unmask(data: Uint8Array, start: number, end: number, maskKey: Ui
     maskBytes[3] = maskKey[(offset + 3) & 3]!;
     const word = maskWord[0]!;
     const count = (end - i) >>> 2;
-    const words = new Int32Array(data.buffer, data.byteOffset + i, count);
-    let w = 0;
-    const count8 = count & ~7;
-    for (; w < count8; w += 8) {
+    const first = (data.byteOffset + i) >>> 2;
+    const words = words32.over(data.buffer, data.byteOffset + i + (count << 2));
+    let w = first;
+    const last = first + count;
+    const last8 = first + (count & ~7);
+    for (; w < last8; w += 8) {
       words[w] ^= word;
       words[w + 1] ^= word;
       words[w + 2] ^= word;
@@ -50,7 +57,7 @@ export function unmask(data: Uint8Array, start: number, end: number, maskKey: Ui
       words[w + 6] ^= word;
       words[w + 7] ^= word;
     }
-    for (; w < count; w++) words[w] ^= word;
+    for (; w < last; w++) words[w] ^= word;
     i += count << 2;
     // A whole number of words leaves the mask offset unchanged.
   }

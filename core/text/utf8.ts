@@ -11,6 +11,8 @@
  * whose state is what the validator carries between chunks.
  */
 
+import { WordView } from '../bytes.ts';
+
 // Byte classes. Ranges follow RFC 3629 §4 (the "UTF8-octets" ABNF).
 const C_ASCII = 0; // 00..7F
 const C_CONT_80_8F = 1; // continuation 80..8F
@@ -90,6 +92,9 @@ function buildTransitions(): Uint8Array {
   return table;
 }
 
+/** Word views of the buffers being validated (one per buffer, not one per call). */
+const asciiWords = new WordView();
+
 /**
  * Chunks shorter than this skip the word-wise ASCII scan, because creating its Int32Array view costs about
  * as much as checking ~100 bytes 4 at a time (measured on Node 20).
@@ -155,14 +160,17 @@ export class Utf8Validator {
       if (this.bulk(run)) i = boundary;
     }
 
-    // Word view over the 4-aligned middle of the chunk, for the ASCII fast path.
+    // Words over the 4-aligned middle of the chunk, for the ASCII fast path: indices [firstWord, endWord) of a
+    // view of the whole buffer, which is made once per buffer rather than once per call.
     let words: Int32Array | null = null;
-    let wordsStart = 0; // index in `bytes` of words[0]
-    let wordCount = 0;
+    let wordsStart = 0; // index in `bytes` of words[firstWord]
+    let firstWord = 0;
+    let endWord = 0;
     if (end - i >= WORD_SCAN_MIN_BYTES) {
       wordsStart = i + ((4 - ((bytes.byteOffset + i) & 3)) & 3);
-      wordCount = (end - wordsStart) >>> 2;
-      words = new Int32Array(bytes.buffer, bytes.byteOffset + wordsStart, wordCount);
+      firstWord = (bytes.byteOffset + wordsStart) >>> 2;
+      endWord = firstWord + ((end - wordsStart) >>> 2);
+      words = asciiWords.over(bytes.buffer, endWord << 2);
     }
 
     while (i < end) {
@@ -171,12 +179,11 @@ export class Utf8Validator {
         i++;
         if (words !== null && ((i - wordsStart) & 3) === 0 && i >= wordsStart) {
           // Aligned: skip 16 bytes per step, then 4, while all of them are ASCII.
-          let w = (i - wordsStart) >>> 2;
-          const last4 = wordCount - 4;
+          let w = firstWord + ((i - wordsStart) >>> 2);
+          const last4 = endWord - 4;
           while (w <= last4 && ((words[w]! | words[w + 1]! | words[w + 2]! | words[w + 3]!) & 0x80808080) === 0) w += 4;
-          const last = wordCount - 1;
-          while (w <= last && (words[w]! & 0x80808080) === 0) w += 1;
-          i = wordsStart + (w << 2);
+          while (w < endWord && (words[w]! & 0x80808080) === 0) w += 1;
+          i = wordsStart + ((w - firstWord) << 2);
         } else if (words === null) {
           // Short chunk: 4 bytes per step while all of them are ASCII.
           while (i + 4 <= end && ((bytes[i]! | bytes[i + 1]! | bytes[i + 2]! | bytes[i + 3]!) & 0x80) === 0) i += 4;
