@@ -32,6 +32,21 @@ const BULK_UNMASK_MIN_BYTES = 256;
 const NONE: Accelerators = Object.freeze({});
 
 /**
+ * Whole text messages lying one after another in a chunk (a burst of small messages) have their UTF-8 checked in
+ * one pass over the run, instead of one call per message: the frame headers between them, already read, are
+ * blanked to ASCII spaces, and since no UTF-8 sequence can span an ASCII byte, the run is valid exactly when every
+ * message is. Only when it is not does each message get checked on its own, to fail at the right one. Runs are
+ * cut at this many messages; the scratch below is shared by every receiver (calls run to completion; a receiver
+ * reached again from a message handler while a run is delivered uses the one-message path).
+ */
+const TEXT_RUN_MAX = 512;
+/** Where each message's header starts, where its payload starts, and the payload's length. */
+const runHeads = new Int32Array(TEXT_RUN_MAX);
+const runPayloads = new Int32Array(TEXT_RUN_MAX);
+const runLengths = new Int32Array(TEXT_RUN_MAX);
+let runBusy = false;
+
+/**
  * The 4 key bytes, for the unmasking calls: one buffer shared by every connection, filled just before each
  * (synchronous) call.
  */
@@ -126,6 +141,14 @@ export class FrameReceiver {
         if (this.remaining === 0 && !this.stopped) this.frameDone();
         continue;
       }
+      // A run of whole text messages: one UTF-8 pass for all of them.
+      if (this.headerLength === 0 && this.messageOpcode === 0 && !this.streaming && !runBusy && chunk[pos] === 0x81) {
+        const after = this.textRun(chunk, pos);
+        if (after !== pos) {
+          pos = after;
+          continue;
+        }
+      }
       // Fast path: the whole header is in this chunk.
       if (this.headerLength === 0 && end - pos >= 2) {
         const b1 = chunk[pos + 1] as number;
@@ -150,6 +173,76 @@ export class FrameReceiver {
       if (!this.readHeader(header, 0)) return;
       if (this.remaining === 0) this.frameDone();
     }
+  }
+
+  /**
+   * Delivers the run of whole, unfragmented, uncompressed text messages that starts at `chunk[pos]` (a FIN text
+   * frame header), with one UTF-8 pass over all of them; returns where the run ends, or `pos` when there are
+   * fewer than two such messages (the one-message path then takes them). Anything else (a control frame, a
+   * fragment, a 64-bit length, a frame over a limit or cut by the chunk's end) ends the run and is left to the
+   * one-message path, so every check and failure happens there, in wire order.
+   */
+  private textRun(chunk: Uint8Array, pos: number): number {
+    const end = chunk.length;
+    const maxLength = Math.min(this.limits.maxFrameSize, this.limits.maxMessageSize);
+    let p = pos;
+    let count = 0;
+    while (count < TEXT_RUN_MAX && end - p >= 6 && chunk[p] === 0x81) {
+      const b1 = chunk[p + 1] as number;
+      let length = b1 & 0x7f;
+      let payload = p + 6;
+      if ((b1 & 0x80) === 0 || length === 127) break;
+      if (length === 126) {
+        if (end - p < 8) break;
+        length = ((chunk[p + 2] as number) << 8) | (chunk[p + 3] as number);
+        payload = p + 8;
+      }
+      if (length > maxLength || end - payload < length) break;
+      runHeads[count] = p;
+      runPayloads[count] = payload;
+      runLengths[count] = length;
+      count++;
+      p = payload + length;
+    }
+    if (count < 2) return pos;
+    runBusy = true;
+    try {
+      // Unmask each message in place, then blank the headers between them: the run becomes one text.
+      let ascii = true;
+      for (let i = 0; i < count; i++) {
+        const payload = runPayloads[i] as number;
+        this.mask = (chunk[payload - 4] as number) | ((chunk[payload - 3] as number) << 8) | ((chunk[payload - 2] as number) << 16) | ((chunk[payload - 1] as number) << 24);
+        this.maskOffset = 0;
+        ascii = this.unmaskTo(chunk, payload, payload + (runLengths[i] as number), chunk, payload, true) && ascii;
+      }
+      const first = runPayloads[0] as number;
+      for (let i = 1; i < count; i++) chunk.fill(0x20, runHeads[i] as number, runPayloads[i] as number);
+      // ASCII throughout (as the bulk unmasker may report) needs no check.
+      let valid = ascii;
+      if (!valid) {
+        this.utf8.reset();
+        valid = this.utf8.push(chunk, first, p) < 0 && !this.utf8.incomplete;
+      }
+      for (let i = 0; i < count && !this.stopped; i++) {
+        const payload = runPayloads[i] as number;
+        const length = runLengths[i] as number;
+        const view = chunk.subarray(payload, payload + length);
+        this.messageOpcode = TEXT;
+        this.utf8.reset();
+        if (!valid) {
+          // Some message in the run is invalid: check them one by one, so that those before it are delivered.
+          const bad = this.utf8.push(view, 0, length);
+          if (bad >= 0) {
+            this.failText(view, 0, bad);
+            break;
+          }
+        }
+        this.finishMessage(view);
+      }
+    } finally {
+      runBusy = false;
+    }
+    return p;
   }
 
   /** Forgets any partial frame or message (after the connection stopped reading). */

@@ -1,0 +1,151 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { ConnectionEvent } from '../events.ts';
+import type { ServerConnection } from '../connection.ts';
+import { concatBytes, seededRandom } from '../bytes.ts';
+import { clientFrame, harness, upgradeRequest } from '../testing.ts';
+
+// Whole text messages lying one after another in a chunk are UTF-8-checked in one pass (FrameReceiver.textRun).
+// Every test compares the events of a stream fed in one chunk (the run path) with the same stream fed one frame
+// per chunk (the one-message path): they must be identical.
+
+const enc = new TextEncoder();
+
+function show(events: readonly ConnectionEvent[]): string[] {
+  return events.map((e) => {
+    if (e.type === 'message') return `message ${e.binary ? 'binary ' + [...e.data].join(',') : 'text ' + new TextDecoder().decode(e.data)}`;
+    if (e.type === 'request') return 'request';
+    return JSON.stringify(e);
+  });
+}
+
+function run(frames: readonly Uint8Array[], whole: boolean, onMessage?: (index: number, conn: ServerConnection) => void): { events: string[]; output: Uint8Array } {
+  let index = 0;
+  const h = harness({}, (event, conn) => {
+    if (event.type === 'request') conn.accept();
+    if (event.type === 'message' && onMessage) onMessage(index++, conn);
+  });
+  h.feed(upgradeRequest());
+  if (whole) h.feed(concatBytes(frames));
+  else for (const f of frames) h.feed(f);
+  return { events: show(h.events), output: h.output() };
+}
+
+function same(frames: readonly Uint8Array[], label: string, onMessage?: (index: number, conn: ServerConnection) => void): string[] {
+  const one = run(frames, false, onMessage);
+  const all = run(frames, true, onMessage);
+  assert.equal(all.events, one.events, label);
+  assert.equal(all.output, one.output, `${label}: bytes written`);
+  return all.events;
+}
+
+const texts = ['', 'a', 'héllo wörld', '€'.repeat(41), 'x'.repeat(125), 'y'.repeat(126), '😀'.repeat(300), '{"id":42}'];
+
+test('a burst of text messages of every length form (with a 16-bit length on a short payload) arrives whole, in order', () => {
+  const frames = texts.map((t, i) => clientFrame(1, t, { mask: [i, 0x80 + i, 7, 0xff - i], lengthForm: i === 2 ? 16 : undefined }));
+  const events = same(frames, 'burst');
+  assert.equal(events.filter((e) => e.startsWith('message')).length, texts.length);
+});
+
+test('invalid UTF-8 in one message of a burst: those before it arrive, then 1007, wherever it is', () => {
+  const bad = [
+    Uint8Array.of(0x61, 0xc3), // cut at the end of its message (the next byte is the next header)
+    Uint8Array.of(0xed, 0xa0, 0x80), // surrogate
+    Uint8Array.of(0x80), // stray continuation at the start
+    Uint8Array.of(0xf4, 0x90, 0x80, 0x80), // past U+10FFFF
+  ];
+  for (const b of bad) {
+    for (const at of [0, 3, 7]) {
+      const frames = texts.map((t) => clientFrame(1, t));
+      frames.splice(at, 0, clientFrame(1, b));
+      const events = same(frames, `${[...b]} at ${at}`);
+      assert.is(events.filter((e) => e.startsWith('message')).length, at);
+      assert.ok(events[events.length - 1]!.includes('1007'), events[events.length - 1]);
+    }
+  }
+});
+
+test('messages that each end inside a sequence, then a valid one: the next header does not complete them', () => {
+  // A header starts with 0x81, a continuation byte: were it left in the run, "C3 81" would pass as valid.
+  const frames = [Uint8Array.of(0x61, 0xc3), Uint8Array.of(0x62, 0xc3), enc.encode('fine')].map((b) => clientFrame(1, b));
+  const events = same(frames, 'cut sequences');
+  assert.is(events.filter((e) => e.startsWith('message')).length, 0);
+  assert.ok(events[events.length - 1]!.includes('1007'));
+});
+
+test('a burst cut by a ping, a binary message, a fragment, or a message over the limit: the same events', () => {
+  const t = (s: string) => clientFrame(1, s);
+  const streams: [string, Uint8Array[]][] = [
+    ['ping', [t('a'), t('b'), clientFrame(9, 'p'), t('c'), t('d')]],
+    ['binary', [t('a'), t('b'), clientFrame(2, Uint8Array.of(0xff, 0xfe)), t('c'), t('d')]],
+    ['fragment', [t('a'), t('b'), clientFrame(1, 'c1', { fin: false }), clientFrame(0, 'c2'), t('d'), t('e')]],
+    ['64-bit length', [t('a'), t('b'), clientFrame(1, 'long form', { lengthForm: 64 }), t('c'), t('d')]],
+    ['RSV2 set', [t('a'), t('b'), clientFrame(1, 'x', { rsv: 2 }), t('c')]],
+    ['unmasked', [t('a'), t('b'), clientFrame(1, 'x', { mask: null }), t('c')]],
+    ['close', [t('a'), t('b'), clientFrame(8, Uint8Array.of(3, 232)), t('c')]],
+  ];
+  for (const [label, frames] of streams) same(frames, label);
+  const over = [t('a'), t('b'), clientFrame(1, 'z'.repeat(2000)), t('c')];
+  for (const whole of [false, true]) {
+    const h = harness({ limits: { maxMessageSize: 1000 } });
+    h.feed(upgradeRequest());
+    if (whole) h.feed(concatBytes(over));
+    else for (const f of over) h.feed(f);
+    const shown = show(h.events);
+    assert.equal(shown.filter((e) => e.startsWith('message')), ['message text a', 'message text b'], `over the limit, whole ${whole}`);
+    assert.ok(shown[shown.length - 1]!.includes('1009'));
+  }
+});
+
+test('a handler that closes the connection mid-burst: nothing after it is delivered', () => {
+  const frames = texts.map((t) => clientFrame(1, t));
+  const events = same(frames, 'close at 2', (i, conn) => {
+    if (i === 2) conn.close(1000, 'enough');
+  });
+  assert.is(events.filter((e) => e.startsWith('message')).length, 3);
+});
+
+test('a handler that feeds another connection mid-burst (re-entry): both get their own messages', () => {
+  const inner = harness();
+  inner.feed(upgradeRequest());
+  const innerFrames = concatBytes(['p', 'q', 'r'].map((s) => clientFrame(1, s)));
+  const outer = harness({}, (event, conn) => {
+    if (event.type === 'request') conn.accept();
+    if (event.type === 'message' && event.data.length === 1 && event.data[0] === 0x62) inner.feed(innerFrames);
+  });
+  outer.feed(upgradeRequest());
+  outer.feed(concatBytes(['a', 'b', 'c', 'd'].map((s) => clientFrame(1, s))));
+  assert.equal(show(outer.events).filter((e) => e.startsWith('message')), ['message text a', 'message text b', 'message text c', 'message text d']);
+  assert.equal(show(inner.events).filter((e) => e.startsWith('message')), ['message text p', 'message text q', 'message text r']);
+});
+
+test('random bursts, one byte broken now and then, fed whole and cut at random: the same events as frame by frame', () => {
+  const rand = seededRandom(77);
+  const pieces = ['a', ' ', '{', 'é', '€', '😀', '"ok":true'].map((s) => enc.encode(s));
+  for (let round = 0; round < 150; round++) {
+    const frames: Uint8Array[] = [];
+    const n = 2 + ((rand() * 40) | 0);
+    for (let i = 0; i < n; i++) {
+      const parts: number[] = [];
+      const k = (rand() * (rand() < 0.1 ? 200 : 20)) | 0;
+      for (let j = 0; j < k; j++) parts.push(...pieces[(rand() * pieces.length) | 0]!);
+      const payload = Uint8Array.from(parts);
+      if (payload.length > 0 && rand() < 0.03) payload[(rand() * payload.length) | 0] = (rand() * 256) | 0;
+      const key = [0, 1, 2, 3].map(() => (rand() * 256) | 0);
+      frames.push(clientFrame(rand() < 0.1 ? 2 : 1, payload, { mask: key }));
+    }
+    const one = run(frames, false);
+    assert.equal(run(frames, true).events, one.events, `round ${round}, whole`);
+    // Cut at random: runs then start and end anywhere.
+    const bytes = concatBytes(frames);
+    const cuts: Uint8Array[] = [];
+    for (let at = 0; at < bytes.length; ) {
+      const size = 1 + ((rand() * 300) | 0);
+      cuts.push(bytes.subarray(at, at + size));
+      at += size;
+    }
+    assert.equal(run(cuts, false).events, one.events, `round ${round}, cut`);
+  }
+});
+
+test.run();
