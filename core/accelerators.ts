@@ -24,6 +24,23 @@ export type BulkUnmask = (
 ) => boolean;
 
 /**
+ * Unmasks, in place, `count` whole frame payloads lying in `buf[start, end)` (a run of frames read in one chunk),
+ * payload `i` being `buf[payloads[i], payloads[i] + lengths[i])` with the key `masks[i]` (key bytes 0–3 from the
+ * least significant byte up). Bytes of the range outside the payloads (headers) may be left as they were or
+ * rewritten with their own value. Returns false, having changed nothing, when it declines the run (e.g. too long
+ * for it); the core then unmasks payload by payload.
+ */
+export type RunUnmask = (
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  payloads: Int32Array,
+  lengths: Int32Array,
+  masks: Int32Array,
+  count: number,
+) => boolean;
+
+/**
  * Returns a fresh `Uint8Array` of exactly `size` bytes that owns its whole `ArrayBuffer` (shares it with
  * nothing), whose content may be uninitialized (e.g. Node's `Buffer.allocUnsafeSlow`). The core uses it only
  * for a message whose final size is known and writes every byte before handing it out, so no stale memory
@@ -47,6 +64,8 @@ export interface Accelerators {
   readonly validateUtf8?: BulkUtf8Check;
   /** Bulk unmasking (e.g. WebAssembly SIMD), used for long payload runs. */
   readonly unmask?: BulkUnmask;
+  /** Unmasking of a run of whole small frames in one call (e.g. WebAssembly SIMD), for bursts of messages. */
+  readonly unmaskRun?: RunUnmask;
   /** Uninitialized allocation for large messages of known size. */
   readonly allocUninitialized?: AllocUninitialized;
   /** Overrides of the thresholds, for tuning, and for tests that want every path taken on small inputs. */

@@ -13,7 +13,7 @@ import { Buffer, isUtf8 } from 'node:buffer';
 import type { Accelerators, BulkUnmask } from '../../core/accelerators.ts';
 import { nativeUnmask } from './native-unmask.ts';
 import { nativeUtf8Check } from './native-utf8.ts';
-import { wasmUnmask } from './wasm-unmask.ts';
+import { wasmRunUnmask, wasmUnmask } from './wasm-unmask.ts';
 
 /**
  * Payload bytes from which WebAssembly beats each runtime's JIT on the core's JavaScript loop (measured with
@@ -39,7 +39,12 @@ export function acceleratorsFor(runtime: 'node' | 'bun' | 'deno', native = true)
   const wasm = wasmUnmask(WASM_UNMASK_MIN_BYTES[runtime]);
   const unmask: BulkUnmask | undefined = (native ? nativeUnmask(NATIVE_UNMASK_MIN_BYTES[runtime], wasm) : undefined) ?? wasm;
   const validateUtf8 = (runtime === 'deno' && native ? nativeUtf8Check() : undefined) ?? isUtf8;
-  const common: Accelerators = unmask === undefined ? { validateUtf8 } : { unmask, validateUtf8 };
+  const unmaskRun = wasmRunUnmask();
+  const common: Accelerators = {
+    validateUtf8,
+    ...(unmask === undefined ? {} : { unmask }),
+    ...(unmaskRun === undefined ? {} : { unmaskRun }),
+  };
   if (runtime === 'deno') return common;
   return { ...common, allocUninitialized: (size) => Buffer.allocUnsafeSlow(size) };
 }

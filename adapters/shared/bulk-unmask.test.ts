@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { unmask } from '../../core/frame/mask.ts';
 import { seededRandom } from '../../core/bytes.ts';
 import type { BulkUnmask } from '../../core/accelerators.ts';
-import { wasmUnmask } from './wasm-unmask.ts';
+import { wasmRunUnmask, wasmUnmask } from './wasm-unmask.ts';
 import { nativeUnmask } from './native-unmask.ts';
 
 // The bulk unmaskers adapters hand the core: WebAssembly SIMD, and bufferutil's native code (installed here as a
@@ -131,6 +131,50 @@ test('below its threshold it uses the core loop, with the same result', () => {
     assert.equal(inPlace, expected);
     if (n < 1024) assert.is(ascii, false, 'the JavaScript path does not look for ASCII');
   }
+});
+
+test('a run of frames unmasked in one WebAssembly call: every payload with its own key, nothing else touched', () => {
+  const runUnmask = wasmRunUnmask()!;
+  const rand = seededRandom(31);
+  for (let round = 0; round < 300; round++) {
+    const count = 1 + ((rand() * 60) | 0);
+    const payloads = new Int32Array(count);
+    const lengths = new Int32Array(count);
+    const masks = new Int32Array(count);
+    const before = 3 + ((rand() * 5) | 0);
+    let at = before;
+    for (let i = 0; i < count; i++) {
+      at += (rand() * 14) | 0; // a header's worth of bytes that must stay as they are
+      payloads[i] = at;
+      lengths[i] = rand() < 0.1 ? (rand() * 3000) | 0 : (rand() * 140) | 0;
+      masks[i] = (rand() * 2 ** 32) | 0;
+      at += lengths[i]!;
+    }
+    const buf = randomBytes(rand, at + 9);
+    const expected = buf.slice();
+    for (let i = 0; i < count; i++) {
+      const m = masks[i]!;
+      const key = Uint8Array.of(m & 0xff, (m >>> 8) & 0xff, (m >>> 16) & 0xff, m >>> 24);
+      unmask(expected, payloads[i]!, payloads[i]! + lengths[i]!, key, 0);
+    }
+    const start = before;
+    if (at - start > 65536) {
+      const copy = buf.slice();
+      assert.is(runUnmask(copy, start, at, payloads, lengths, masks, count), false, 'over 64 KiB: declined');
+      assert.equal(copy, buf, 'declined: nothing changed');
+      continue;
+    }
+    assert.is(runUnmask(buf, start, at, payloads, lengths, masks, count), true);
+    assert.equal(buf, expected, `round ${round}: ${count} payloads`);
+  }
+});
+
+test('a run with a payload outside its range is refused before anything is unmasked', () => {
+  const runUnmask = wasmRunUnmask()!;
+  const buf = new Uint8Array(100).fill(9);
+  assert.throws(() => runUnmask(buf, 10, 50, Int32Array.of(12, 45), Int32Array.of(5, 10), Int32Array.of(1, 2), 2), RangeError);
+  assert.throws(() => runUnmask(buf, 10, 120, Int32Array.of(12), Int32Array.of(5), Int32Array.of(1), 1), RangeError);
+  assert.ok(buf.every((b) => b === 9));
 });
 
 test.run();

@@ -6,11 +6,16 @@
  * WebAssembly is the same on every runtime, but it is not ECMAScript, so the core does not use it by itself:
  * adapters hand this to the core, and so can a custom transport.
  */
-import type { BulkUnmask } from '../../core/accelerators.ts';
+import type { BulkUnmask, RunUnmask } from '../../core/accelerators.ts';
 import { unmask } from '../../core/frame/mask.ts';
 
-/** Block size: the module's one page of memory. */
+/** Block size: the module's first page of memory, where payloads are unmasked. */
 const BLOCK = 65536;
+
+/** Where xorFrames reads its table (the second page): three i32s per payload, so up to 5461 payloads. */
+const TABLE = 65536;
+const TABLE_LEB = [0x80, 0x80, 0x04]; // TABLE as a signed LEB128 i32.const immediate
+const TABLE_MAX_FRAMES = Math.floor(65536 / 12);
 
 /** Unsigned LEB128, as section and body sizes are written. */
 function leb128(n: number): number[] {
@@ -28,7 +33,7 @@ function leb128(n: number): number[] {
  * The module, byte by byte. Its text form:
  *
  *   (module
- *     (memory (export "memory") 1 1)      ;; one 64 KiB page, never grown: JS views stay valid
+ *     (memory (export "memory") 2 2)      ;; two 64 KiB pages, never grown: JS views stay valid
  *     ;; XORs memory[0, length) with the splatted 32-bit word, 64 bytes per step (bytes past `length`, up to the
  *     ;; next multiple of 64 and still inside the page, change too: scratch). Returns 0.
  *     (func (export "xor") (param $length i32) (param $word i32) (result i32)
@@ -59,6 +64,31 @@ function leb128(n: number): number[] {
  *         (local.set $acc (v128.or (local.get $acc) (v128.and (local.get $x0)
  *           (i8x16.lt_u (v128.const i8x16 0 1 2 … 15) (i8x16.splat (i32.sub (local.get $length) (local.get $p)))))))))
  *       (i32.eqz (i8x16.bitmask (local.get $acc))))   ;; no lane with its top bit set
+ *     ;; Unmasks `count` payloads in place, each with its own key, from a table at TABLE (64 KiB, the second
+ *     ;; page): per payload three i32s, its start, its length and its key word. Exact: no byte outside a payload
+ *     ;; changes, because neighbouring payloads (and blanked headers) share the first page. Returns 0.
+ *     (func (export "xorFrames") (param $count i32) (result i32)
+ *       (local $i i32) (local $t i32) (local $p i32) (local $stop i32) (local $start i32) (local $word i32) (local $v v128)
+ *       (local.set $t (i32.const TABLE))
+ *       (block (loop
+ *         (br_if 1 (i32.ge_u (local.get $i) (local.get $count)))
+ *         (local.set $p (local.tee $start (i32.load (local.get $t))))
+ *         (local.set $stop (i32.add (i32.load offset=4 (local.get $t)) (local.get $start)))
+ *         (local.set $v (i32x4.splat (local.tee $word (i32.load offset=8 (local.get $t)))))
+ *         (block (loop (br_if 1 (i32.gt_u (i32.add (local.get $p) (i32.const 64)) (local.get $stop)))
+ *           X(0) X(16) X(32) X(48) (local.set $p (i32.add (local.get $p) (i32.const 64))) (br 0)))
+ *         (block (loop (br_if 1 (i32.gt_u (i32.add (local.get $p) (i32.const 16)) (local.get $stop)))
+ *           X(0) (local.set $p (i32.add (local.get $p) (i32.const 16))) (br 0)))
+ *         (block (loop (br_if 1 (i32.ge_u (local.get $p) (local.get $stop)))   ;; the last 0–15 bytes, one by one
+ *           (i32.store8 (local.get $p) (i32.xor (i32.load8_u (local.get $p))
+ *             (i32.shr_u (local.get $word) (i32.shl (i32.and (i32.sub (local.get $p) (local.get $start)) (i32.const 3)) (i32.const 3)))))
+ *           (local.set $p (i32.add (local.get $p) (i32.const 1))) (br 0)))
+ *         (local.set $t (i32.add (local.get $t) (i32.const 12)))
+ *         (local.set $i (i32.add (local.get $i) (i32.const 1)))
+ *         (br 0)))
+ *       (i32.const 0))
+ *
+ *   X(K) = (v128.store offset=K (local.get $p) (v128.xor (v128.load offset=K (local.get $p)) (local.get $v)))
  *
  *   XOR(K, $x) = (v128.store offset=K (local.get $p)
  *                  (local.tee $x (v128.xor (v128.load offset=K (local.get $p)) (local.get $v))))
@@ -117,25 +147,60 @@ function moduleBytes(): Uint8Array {
     0x20, 0x05, 0xfd, 0x64, 0x45, // i32.eqz(i8x16.bitmask($acc))
     0x0b,
   ];
-  const bodies = [xorBody, xorAsciiBody].flatMap((code) => [...leb128(code.length), ...code]);
+  // xorFrames: locals 0 $count, 1 $i, 2 $t, 3 $p, 4 $stop, 5 $start, 6 $word, 7 $v.
+  const [I, T, FP, STOP, START, WORD, V] = [1, 2, 3, 4, 5, 6, 7];
+  const x = (offset: number): number[] => [
+    0x20, FP, 0x20, FP, 0xfd, 0x00, 0x00, offset, // address; v128.load offset
+    0x20, V, 0xfd, 0x51, 0xfd, 0x0b, 0x00, offset, // v128.xor; v128.store offset
+  ];
+  const advance = (by: number[]): number[] => [0x20, FP, 0x41, ...by, 0x6a, 0x21, FP]; // $p += by
+  const untilPast = (by: number[]): number[] => [0x20, FP, 0x41, ...by, 0x6a, 0x20, STOP, 0x4b, 0x0d, 0x01]; // br_if 1 ($p + by > $stop)
+  const xorFramesBody = [
+    0x02, 0x06, 0x7f, 0x01, 0x7b, // locals: 6 × i32, 1 × v128
+    0x41, ...TABLE_LEB, 0x21, T, // $t = TABLE
+    0x02, 0x40, 0x03, 0x40, // block, loop (frames)
+    0x20, I, 0x20, 0x00, 0x4f, 0x0d, 0x01, // br_if 1 ($i >= $count)
+    0x20, T, 0x28, 0x02, 0x00, 0x22, START, 0x21, FP, // $p = $start = i32.load($t)
+    0x20, T, 0x28, 0x02, 0x04, 0x20, START, 0x6a, 0x21, STOP, // $stop = i32.load offset=4 ($t) + $start
+    0x20, T, 0x28, 0x02, 0x08, 0x22, WORD, 0xfd, 0x11, 0x21, V, // $v = splat($word = i32.load offset=8 ($t))
+    0x02, 0x40, 0x03, 0x40, ...untilPast([0xc0, 0x00]), ...x(0), ...x(16), ...x(32), ...x(48), ...advance([0xc0, 0x00]), 0x0c, 0x00, 0x0b, 0x0b,
+    0x02, 0x40, 0x03, 0x40, ...untilPast([0x10]), ...x(0), ...advance([0x10]), 0x0c, 0x00, 0x0b, 0x0b,
+    0x02, 0x40, 0x03, 0x40, // block, loop (bytes)
+    0x20, FP, 0x20, STOP, 0x4f, 0x0d, 0x01, // br_if 1 ($p >= $stop)
+    0x20, FP, // store address
+    0x20, FP, 0x2d, 0x00, 0x00, // i32.load8_u($p)
+    0x20, WORD, 0x20, FP, 0x20, START, 0x6b, 0x41, 0x03, 0x71, 0x41, 0x03, 0x74, 0x76, // $word >> ((($p - $start) & 3) << 3)
+    0x73, 0x3a, 0x00, 0x00, // i32.xor; i32.store8
+    ...advance([0x01]), 0x0c, 0x00, 0x0b, 0x0b,
+    0x20, T, 0x41, 0x0c, 0x6a, 0x21, T, // $t += 12
+    0x20, I, 0x41, 0x01, 0x6a, 0x21, I, // $i += 1
+    0x0c, 0x00, 0x0b, 0x0b, // br 0; end loop; end block
+    0x41, 0x00, // i32.const 0
+    0x0b,
+  ];
+  const bodies = [xorBody, xorAsciiBody, xorFramesBody].flatMap((code) => [...leb128(code.length), ...code]);
   const name = (text: string): number[] => [text.length, ...[...text].map((c) => c.charCodeAt(0))];
-  const exports = [0x03, ...name('memory'), 0x02, 0x00, ...name('xor'), 0x00, 0x00, ...name('xorAscii'), 0x00, 0x01];
+  const exports = [0x04, ...name('memory'), 0x02, 0x00, ...name('xor'), 0x00, 0x00, ...name('xorAscii'), 0x00, 0x01, ...name('xorFrames'), 0x00, 0x02];
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
-    0x01, 0x07, 0x01, 0x60, 0x02, 0x7f, 0x7f, 0x01, 0x7f, // types: (i32, i32) -> i32
-    0x03, 0x03, 0x02, 0x00, 0x00, // functions: two, of type 0
-    0x05, 0x04, 0x01, 0x01, 0x01, 0x01, // memory: min 1, max 1 page
-    0x07, ...leb128(exports.length), ...exports, // exports: memory, xor, xorAscii
-    0x0a, ...leb128(bodies.length + 1), 0x02, ...bodies, // code: two bodies
+    0x01, 0x0c, 0x02, 0x60, 0x02, 0x7f, 0x7f, 0x01, 0x7f, 0x60, 0x01, 0x7f, 0x01, 0x7f, // types: (i32, i32) -> i32, (i32) -> i32
+    0x03, 0x04, 0x03, 0x00, 0x00, 0x01, // functions: xor, xorAscii of type 0, xorFrames of type 1
+    0x05, 0x04, 0x01, 0x01, 0x02, 0x02, // memory: min 2, max 2 pages
+    0x07, ...leb128(exports.length), ...exports, // exports: memory, xor, xorAscii, xorFrames
+    0x0a, ...leb128(bodies.length + 1), 0x03, ...bodies, // code: three bodies
   ]);
 }
 
 type XorFunction = (length: number, word: number) => number;
 
 interface UnmaskModule {
+  /** The first page: where payloads are copied, unmasked and copied back. */
   readonly heap: Uint8Array;
+  /** The second page as words: xorFrames' table. */
+  readonly table: Int32Array;
   readonly xor: XorFunction;
   readonly xorAscii: XorFunction;
+  readonly xorFrames: (count: number) => number;
 }
 
 let shared: UnmaskModule | null | undefined;
@@ -150,10 +215,13 @@ function instance(): UnmaskModule | null {
   try {
     if (!wasm.validate(bytes as Uint8Array<ArrayBuffer>)) return shared;
     const exports = new wasm.Instance(new wasm.Module(bytes as Uint8Array<ArrayBuffer>), {}).exports;
+    const memory = (exports.memory as { buffer: ArrayBuffer }).buffer;
     shared = {
-      heap: new Uint8Array((exports.memory as { buffer: ArrayBuffer }).buffer),
+      heap: new Uint8Array(memory, 0, BLOCK),
+      table: new Int32Array(memory, TABLE, TABLE_MAX_FRAMES * 3),
       xor: exports.xor as XorFunction,
       xorAscii: exports.xorAscii as XorFunction,
+      xorFrames: exports.xorFrames as (count: number) => number,
     };
   } catch {
     // Compilation can be refused (e.g. a policy against WebAssembly); the core's JavaScript loop stays in use.
@@ -193,5 +261,36 @@ export function wasmUnmask(minBytes = 0): BulkUnmask | undefined {
       offset = (offset + n) & 3;
     }
     return ascii === 1;
+  };
+}
+
+/**
+ * The WebAssembly unmasker of a run of whole frames (the core's `RunUnmask`), or `undefined` without WebAssembly
+ * SIMD: the run's bytes are copied into the module's memory once, every payload unmasked there with its own key
+ * in one call, and the bytes copied back once, instead of a copy in, a call and a copy out per payload. Runs over
+ * 64 KiB are declined (the core then unmasks payload by payload).
+ */
+export function wasmRunUnmask(): RunUnmask | undefined {
+  const module = instance();
+  if (module === null) return undefined;
+  const { heap, table, xorFrames } = module;
+  const heapBuffer = heap.buffer;
+  return (buf, start, end, payloads, lengths, masks, count) => {
+    const n = end - start;
+    if (n > BLOCK || count > TABLE_MAX_FRAMES) return false;
+    if (!(start >= 0 && end <= buf.length)) throw new RangeError('unmask: range outside its buffer');
+    for (let i = 0, t = 0; i < count; i++, t += 3) {
+      const at = (payloads[i] as number) - start;
+      const length = lengths[i] as number;
+      // A payload outside the run would be unmasked in the wrong place (or not at all): a bug in the caller.
+      if (!(at >= 0 && length >= 0 && at + length <= n)) throw new RangeError('unmask: payload outside the run');
+      table[t] = at;
+      table[t + 1] = length;
+      table[t + 2] = masks[i] as number;
+    }
+    heap.set(new Uint8Array(buf.buffer, buf.byteOffset + start, n));
+    xorFrames(count);
+    buf.set(n === BLOCK ? heap : new Uint8Array(heapBuffer, 0, n), start);
+    return true;
   };
 }

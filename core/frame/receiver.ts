@@ -1,7 +1,7 @@
 import type { PeerErrorCode } from '../errors.ts';
 import type { Limits } from '../limits.ts';
 import type { MessageDecompressor } from '../deflate/codec.ts';
-import type { Accelerators, BulkUnmask } from '../accelerators.ts';
+import type { Accelerators, BulkUnmask, RunUnmask } from '../accelerators.ts';
 import { Utf8Validator } from '../text/utf8.ts';
 import { unmask } from './mask.ts';
 import { MessageBuffer } from './message-buffer.ts';
@@ -32,18 +32,20 @@ const BULK_UNMASK_MIN_BYTES = 256;
 const NONE: Accelerators = Object.freeze({});
 
 /**
- * Whole text messages lying one after another in a chunk (a burst of small messages) have their UTF-8 checked in
- * one pass over the run, instead of one call per message: the frame headers between them, already read, are
- * blanked to ASCII spaces, and since no UTF-8 sequence can span an ASCII byte, the run is valid exactly when every
- * message is. Only when it is not does each message get checked on its own, to fail at the right one. Runs are
- * cut at this many messages; the scratch below is shared by every receiver (calls run to completion; a receiver
- * reached again from a message handler while a run is delivered uses the one-message path).
+ * Whole messages of one type lying one after another in a chunk (a burst of small messages) are unmasked in one
+ * call where the runtime offers it (`Accelerators.unmaskRun`), and text ones have their UTF-8 checked in one pass
+ * over the run instead of one call per message: the frame headers between them, already read, are blanked to
+ * ASCII spaces, and since no UTF-8 sequence can span an ASCII byte, the run is valid exactly when every message
+ * is. Only when it is not does each message get checked on its own, to fail at the right one. Runs are cut at
+ * this many messages; the scratch below is shared by every receiver (calls run to completion; a receiver reached
+ * again from a message handler while a run is delivered uses the one-message path).
  */
-const TEXT_RUN_MAX = 512;
+const RUN_MAX = 512;
 /** Where each message's header starts, where its payload starts, and the payload's length. */
-const runHeads = new Int32Array(TEXT_RUN_MAX);
-const runPayloads = new Int32Array(TEXT_RUN_MAX);
-const runLengths = new Int32Array(TEXT_RUN_MAX);
+const runHeads = new Int32Array(RUN_MAX);
+const runPayloads = new Int32Array(RUN_MAX);
+const runLengths = new Int32Array(RUN_MAX);
+const runMasks = new Int32Array(RUN_MAX);
 let runBusy = false;
 
 /**
@@ -102,6 +104,7 @@ export class FrameReceiver {
   private readonly utf8: Utf8Validator;
   private readonly bulkUnmask: BulkUnmask | undefined;
   private readonly bulkUnmaskMinBytes: number;
+  private readonly runUnmask: RunUnmask | undefined;
   /** Output of the inflater for one push (created with the first compressed message). */
   private inflated: Uint8Array[] | undefined = undefined;
 
@@ -117,6 +120,7 @@ export class FrameReceiver {
     this.utf8 = new Utf8Validator(accelerators.validateUtf8, minBytes?.validateUtf8);
     this.bulkUnmask = accelerators.unmask;
     this.bulkUnmaskMinBytes = minBytes?.unmask ?? BULK_UNMASK_MIN_BYTES;
+    this.runUnmask = accelerators.unmaskRun;
     this.message = new MessageBuffer(accelerators.allocUninitialized, minBytes?.allocUninitialized);
     this.limits = limits;
     this.streaming = streaming;
@@ -141,9 +145,9 @@ export class FrameReceiver {
         if (this.remaining === 0 && !this.stopped) this.frameDone();
         continue;
       }
-      // A run of whole text messages: one UTF-8 pass for all of them.
-      if (this.headerLength === 0 && this.messageOpcode === 0 && !this.streaming && !runBusy && chunk[pos] === 0x81) {
-        const after = this.textRun(chunk, pos);
+      // A run of whole messages of one type: one unmasking call and one UTF-8 pass for all of them.
+      if (this.headerLength === 0 && this.messageOpcode === 0 && !this.streaming && !runBusy && (chunk[pos] === 0x81 || chunk[pos] === 0x82)) {
+        const after = this.messageRun(chunk, pos);
         if (after !== pos) {
           pos = after;
           continue;
@@ -176,18 +180,21 @@ export class FrameReceiver {
   }
 
   /**
-   * Delivers the run of whole, unfragmented, uncompressed text messages that starts at `chunk[pos]` (a FIN text
-   * frame header), with one UTF-8 pass over all of them; returns where the run ends, or `pos` when there are
-   * fewer than two such messages (the one-message path then takes them). Anything else (a control frame, a
-   * fragment, a 64-bit length, a frame over a limit or cut by the chunk's end) ends the run and is left to the
-   * one-message path, so every check and failure happens there, in wire order.
+   * Delivers the run of whole, unfragmented, uncompressed messages of one type that starts at `chunk[pos]` (a FIN
+   * text or binary frame header), unmasked together and, for text, UTF-8-checked in one pass; returns where the
+   * run ends, or `pos` when there are fewer than two such messages (the one-message path then takes them).
+   * Anything else (another type, a control frame, a fragment, a 64-bit length, a frame over a limit or cut by
+   * the chunk's end) ends the run and is left to the one-message path, so every check and failure happens
+   * there, in wire order.
    */
-  private textRun(chunk: Uint8Array, pos: number): number {
+  private messageRun(chunk: Uint8Array, pos: number): number {
     const end = chunk.length;
+    const b0 = chunk[pos] as number;
+    const text = b0 === 0x81;
     const maxLength = Math.min(this.limits.maxFrameSize, this.limits.maxMessageSize);
     let p = pos;
     let count = 0;
-    while (count < TEXT_RUN_MAX && end - p >= 6 && chunk[p] === 0x81) {
+    while (count < RUN_MAX && end - p >= 6 && chunk[p] === b0) {
       const b1 = chunk[p + 1] as number;
       let length = b1 & 0x7f;
       let payload = p + 6;
@@ -201,25 +208,30 @@ export class FrameReceiver {
       runHeads[count] = p;
       runPayloads[count] = payload;
       runLengths[count] = length;
+      runMasks[count] = (chunk[payload - 4] as number) | ((chunk[payload - 3] as number) << 8) | ((chunk[payload - 2] as number) << 16) | ((chunk[payload - 1] as number) << 24);
       count++;
       p = payload + length;
     }
     if (count < 2) return pos;
     runBusy = true;
     try {
-      // Unmask each message in place, then blank the headers between them: the run becomes one text.
-      let ascii = true;
-      for (let i = 0; i < count; i++) {
-        const payload = runPayloads[i] as number;
-        this.mask = (chunk[payload - 4] as number) | ((chunk[payload - 3] as number) << 8) | ((chunk[payload - 2] as number) << 16) | ((chunk[payload - 1] as number) << 24);
-        this.maskOffset = 0;
-        ascii = this.unmaskTo(chunk, payload, payload + (runLengths[i] as number), chunk, payload, true) && ascii;
-      }
+      // Unmask each message in place (all in one call when the runtime can).
       const first = runPayloads[0] as number;
-      for (let i = 1; i < count; i++) chunk.fill(0x20, runHeads[i] as number, runPayloads[i] as number);
-      // ASCII throughout (as the bulk unmasker may report) needs no check.
-      let valid = ascii;
+      let ascii = false;
+      if (this.runUnmask === undefined || !this.runUnmask(chunk, first, p, runPayloads, runLengths, runMasks, count)) {
+        ascii = text;
+        for (let i = 0; i < count; i++) {
+          const payload = runPayloads[i] as number;
+          this.mask = runMasks[i] as number;
+          this.maskOffset = 0;
+          ascii = this.unmaskTo(chunk, payload, payload + (runLengths[i] as number), chunk, payload, text) && ascii;
+        }
+      }
+      // Text: blank the headers between the messages, so that the run is one text, and check it. ASCII
+      // throughout (as the bulk unmasker may report) needs no check; binary needs none.
+      let valid = !text || ascii;
       if (!valid) {
+        for (let i = 1; i < count; i++) chunk.fill(0x20, runHeads[i] as number, runPayloads[i] as number);
         this.utf8.reset();
         valid = this.utf8.push(chunk, first, p) < 0 && !this.utf8.incomplete;
       }
@@ -227,7 +239,7 @@ export class FrameReceiver {
         const payload = runPayloads[i] as number;
         const length = runLengths[i] as number;
         const view = chunk.subarray(payload, payload + length);
-        this.messageOpcode = TEXT;
+        this.messageOpcode = text ? TEXT : BINARY;
         this.utf8.reset();
         if (!valid) {
           // Some message in the run is invalid: check them one by one, so that those before it are delivered.

@@ -2,14 +2,32 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ConnectionEvent } from '../events.ts';
 import type { ServerConnection } from '../connection.ts';
+import type { Accelerators, RunUnmask } from '../accelerators.ts';
+import { unmask } from './mask.ts';
 import { concatBytes, seededRandom } from '../bytes.ts';
 import { clientFrame, harness, upgradeRequest } from '../testing.ts';
 
-// Whole text messages lying one after another in a chunk are UTF-8-checked in one pass (FrameReceiver.textRun).
-// Every test compares the events of a stream fed in one chunk (the run path) with the same stream fed one frame
-// per chunk (the one-message path): they must be identical.
+// Whole messages of one type lying one after another in a chunk are unmasked together and, for text, UTF-8-checked
+// in one pass (FrameReceiver.messageRun). Every test compares the events of a stream fed in one chunk (the run
+// path) with the same stream fed one frame per chunk (the one-message path): they must be identical, with no
+// accelerator, with a run unmasker, and with a run unmasker that declines every run.
 
 const enc = new TextEncoder();
+
+/** A run unmasker in plain ECMAScript (per payload, with the core's loop), as the accelerator contract says. */
+const jsRunUnmask: RunUnmask = (buf, start, end, payloads, lengths, masks, count) => {
+  if (start < 0 || end > buf.length) throw new RangeError('run outside its buffer');
+  for (let i = 0; i < count; i++) {
+    const m = masks[i]!;
+    unmask(buf, payloads[i]!, payloads[i]! + lengths[i]!, Uint8Array.of(m & 0xff, (m >>> 8) & 0xff, (m >>> 16) & 0xff, m >>> 24), 0);
+  }
+  return true;
+};
+const acceleratorSets: [string, Accelerators][] = [
+  ['no accelerator', {}],
+  ['a run unmasker', { unmaskRun: jsRunUnmask }],
+  ['a run unmasker that declines', { unmaskRun: () => false }],
+];
 
 function show(events: readonly ConnectionEvent[]): string[] {
   return events.map((e) => {
@@ -19,9 +37,14 @@ function show(events: readonly ConnectionEvent[]): string[] {
   });
 }
 
-function run(frames: readonly Uint8Array[], whole: boolean, onMessage?: (index: number, conn: ServerConnection) => void): { events: string[]; output: Uint8Array } {
+function run(
+  frames: readonly Uint8Array[],
+  whole: boolean,
+  onMessage?: (index: number, conn: ServerConnection) => void,
+  accelerators: Accelerators = {},
+): { events: string[]; output: Uint8Array } {
   let index = 0;
-  const h = harness({}, (event, conn) => {
+  const h = harness({ accelerators }, (event, conn) => {
     if (event.type === 'request') conn.accept();
     if (event.type === 'message' && onMessage) onMessage(index++, conn);
   });
@@ -33,10 +56,12 @@ function run(frames: readonly Uint8Array[], whole: boolean, onMessage?: (index: 
 
 function same(frames: readonly Uint8Array[], label: string, onMessage?: (index: number, conn: ServerConnection) => void): string[] {
   const one = run(frames, false, onMessage);
-  const all = run(frames, true, onMessage);
-  assert.equal(all.events, one.events, label);
-  assert.equal(all.output, one.output, `${label}: bytes written`);
-  return all.events;
+  for (const [name, accelerators] of acceleratorSets) {
+    const all = run(frames, true, onMessage, accelerators);
+    assert.equal(all.events, one.events, `${label}, ${name}`);
+    assert.equal(all.output, one.output, `${label}, ${name}: bytes written`);
+  }
+  return one.events;
 }
 
 const texts = ['', 'a', 'héllo wörld', '€'.repeat(41), 'x'.repeat(125), 'y'.repeat(126), '😀'.repeat(300), '{"id":42}'];
@@ -45,6 +70,14 @@ test('a burst of text messages of every length form (with a 16-bit length on a s
   const frames = texts.map((t, i) => clientFrame(1, t, { mask: [i, 0x80 + i, 7, 0xff - i], lengthForm: i === 2 ? 16 : undefined }));
   const events = same(frames, 'burst');
   assert.equal(events.filter((e) => e.startsWith('message')).length, texts.length);
+});
+
+test('a burst of binary messages, and bursts alternating between text and binary, arrive whole, in order', () => {
+  const bin = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 37 + seed) & 0xff);
+  const binary = [0, 1, 5, 125, 126, 300, 4000].map((n, i) => clientFrame(2, bin(n, i), { mask: [i, 9, 0x80, 0xff - i] }));
+  assert.is(same(binary, 'binary burst').filter((e) => e.startsWith('message binary')).length, binary.length);
+  const mixed = [clientFrame(1, 'a'), clientFrame(1, 'b'), ...binary.slice(0, 3), clientFrame(1, 'é'), clientFrame(1, 'ü'), ...binary.slice(3)];
+  same(mixed, 'alternating');
 });
 
 test('invalid UTF-8 in one message of a burst: those before it arrive, then 1007, wherever it is', () => {
@@ -135,7 +168,7 @@ test('random bursts, one byte broken now and then, fed whole and cut at random: 
       frames.push(clientFrame(rand() < 0.1 ? 2 : 1, payload, { mask: key }));
     }
     const one = run(frames, false);
-    assert.equal(run(frames, true).events, one.events, `round ${round}, whole`);
+    for (const [name, accelerators] of acceleratorSets) assert.equal(run(frames, true, undefined, accelerators).events, one.events, `round ${round}, whole, ${name}`);
     // Cut at random: runs then start and end anywhere.
     const bytes = concatBytes(frames);
     const cuts: Uint8Array[] = [];
@@ -144,7 +177,7 @@ test('random bursts, one byte broken now and then, fed whole and cut at random: 
       cuts.push(bytes.subarray(at, at + size));
       at += size;
     }
-    assert.equal(run(cuts, false).events, one.events, `round ${round}, cut`);
+    assert.equal(run(cuts, false, undefined, { unmaskRun: jsRunUnmask }).events, one.events, `round ${round}, cut`);
   }
 });
 
