@@ -208,7 +208,7 @@ export class FrameReceiver {
       runHeads[count] = p;
       runPayloads[count] = payload;
       runLengths[count] = length;
-      runMasks[count] = (chunk[payload - 4] as number) | ((chunk[payload - 3] as number) << 8) | ((chunk[payload - 2] as number) << 16) | ((chunk[payload - 1] as number) << 24);
+      runMasks[count] = maskAt(chunk, payload - 4);
       count++;
       p = payload + length;
     }
@@ -314,7 +314,7 @@ export class FrameReceiver {
       length = high * 4294967296 + low;
       p += 8;
     }
-    this.mask = (buf[p] as number) | ((buf[p + 1] as number) << 8) | ((buf[p + 2] as number) << 16) | ((buf[p + 3] as number) << 24);
+    this.mask = maskAt(buf, p);
     const opcode = b0 & 0x0f;
     if (length > this.limits.maxFrameSize) {
       return this.fail('FRAME_TOO_LARGE', 1009, `frame of ${length} bytes exceeds maxFrameSize ${this.limits.maxFrameSize}`);
@@ -511,6 +511,11 @@ export class FrameReceiver {
     // Zero-length final frame, or the payload was reassembled.
     if (this.messageOpcode !== 0) this.finishMessage(this.message.size === 0 ? EMPTY : this.message.take());
   }
+}
+
+/** The masking key at `buf[at]` as one number, key bytes 0–3 from the least significant byte up. */
+function maskAt(buf: Uint8Array, at: number): number {
+  return (buf[at] as number) | ((buf[at + 1] as number) << 8) | ((buf[at + 2] as number) << 16) | ((buf[at + 3] as number) << 24);
 }
 
 /** Header size in bytes given the second header byte (RFC 6455 §5.2). */
