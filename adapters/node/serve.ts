@@ -73,9 +73,9 @@ export async function serve<T = undefined>(options: NodeServeOptions<T>): Promis
       key: material.key,
     });
     server.on('secureConnection', onSocket);
-    server.on('tlsClientError', () => {
-      /* the socket is destroyed by node:tls; nothing was delivered to the application */
-    });
+    // Nothing reached the application. node:tls destroys the socket after a failed handshake, but not after
+    // `handshakeTimeout` (a peer that never sends a ClientHello): that one would stay open, and hold stop().
+    server.on('tlsClientError', (_error: Error, socket: { destroy(): void }) => socket.destroy());
   } else {
     server = net.createServer();
     server.on('connection', onSocket);

@@ -621,7 +621,13 @@ export class Session<T> implements TransportSink, DeadlineEntry {
 
   /** See {@link ServerWebSocket.terminate}. */
   terminate(): void {
-    if (this.transportClosing) return;
+    if (this.transportClosed) return;
+    if (this.transportClosing) {
+      // A graceful close is waiting for the peer (or for our last bytes to leave it): stop waiting.
+      this.clearTimer();
+      this.transport.destroy();
+      return;
+    }
     this.transportClosing = true;
     this.clearTimer();
     this.transport.destroy();
