@@ -39,7 +39,7 @@ async function loadTls(tls: TlsConfig): Promise<{ cert: string; key: string; pas
 }
 
 /** Socket handlers of one server: one object shared by all its sockets. */
-function socketHandlers<T>(state: ServerState<T>): SocketHandler<BunTransport | undefined> {
+function socketHandlers<T>(state: ServerState<T>, secure: boolean): SocketHandler<BunTransport | undefined> {
   return {
     open(socket: BunSocket) {
       if (!state.accepting) {
@@ -47,7 +47,7 @@ function socketHandlers<T>(state: ServerState<T>): SocketHandler<BunTransport | 
         return;
       }
       socket.setNoDelay(true);
-      const transport = new BunTransport(socket);
+      const transport = new BunTransport(socket, secure);
       socket.data = transport;
       transport.sink = state.connect(transport);
     },
@@ -66,6 +66,9 @@ function socketHandlers<T>(state: ServerState<T>): SocketHandler<BunTransport | 
     close(socket: BunSocket) {
       socket.data?.onClose();
     },
+    // With a handshake handler Bun calls `open` at accept rather than after the TLS handshake, so the core's
+    // handshake deadline also bounds a client that never finishes (or never starts) its TLS handshake.
+    ...(secure ? { handshake() {} } : {}),
   };
 }
 
@@ -80,7 +83,7 @@ export async function serve<T = undefined>(options: ServeOptions<T>): Promise<Se
     hostname,
     port,
     data: undefined,
-    socket: socketHandlers(state),
+    socket: socketHandlers(state, tls !== undefined),
     ...(tls !== undefined ? { tls: { ...tls, ALPNProtocols: ALPN_HTTP11, secureOptions: SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1 } } : {}),
   });
   return state.server(listener.port, hostname, async (stopOptions) => {
