@@ -51,7 +51,10 @@ if (runtime === 'node') {
   commandArgs = [entry, ...args];
 } else {
   command = bin('deno');
-  commandArgs = ['run', '-A', entry, ...args];
+  // Coverage-guided fuzzing repeats seed for seed only without the code cache and V8's optimizing tiers (optimized
+  // code loses block counts); Deno ignores those flags when set from inside the program.
+  const coverage = name === 'fuzz' && args.some((a) => a.startsWith('--coverage')) && !args.includes('--coverage-jit');
+  commandArgs = ['run', '-A', ...(coverage ? ['--no-code-cache', '--v8-flags=--no-opt,--no-maglev'] : []), entry, ...args];
 }
 if (runtime !== 'node' && !existsSync(command)) usage(`${command} not found (npm install)`);
 

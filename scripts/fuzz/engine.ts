@@ -1,7 +1,8 @@
 /**
  * The fuzz loop: mutate traces from a corpus, run each through the core with every invariant checked, keep the
  * inputs that show new behaviour, minimize failures. Feedback is behavioural (event and error sequences, states,
- * statuses, close codes, size buckets), the same on every runtime, instead of code coverage.
+ * statuses, close codes, size buckets), the same on every runtime; with a coverage probe (coverage.ts) an input
+ * that reaches new core code (block ranges and count buckets) is kept too.
  */
 import type { ServerConnection, ServerConnectionOptions } from '../../core/connection.ts';
 import type { Accelerators } from '../../core/accelerators.ts';
@@ -9,6 +10,7 @@ import { MisuseError } from '../../core/errors.ts';
 import type { Execution } from '../../core/trace/execute.ts';
 import type { Trace } from '../../core/trace/format.ts';
 import type { Violation } from '../../core/trace/invariants.ts';
+import type { CoverageProbe, CoverageSample } from './coverage.ts';
 import { parseServerOutput } from '../../core/trace/server-output.ts';
 import { checkTrace } from './check.ts';
 import { minimizeTrace } from './minimize.ts';
@@ -40,7 +42,29 @@ export interface FuzzOptions {
   createConnection?: (options: ServerConnectionOptions, now: number) => ServerConnection;
   /** See CheckOptions.accelerators. */
   accelerators?: Accelerators;
+  /** Code-coverage feedback (see {@link FuzzCoverage}); without it the loop is behaviour-guided only. */
+  coverage?: FuzzCoverage;
 }
+
+/**
+ * Code coverage in the loop: the probe is sampled after every execution. `guide` keeps each input that reaches a
+ * new coverage feature (as well as those with new behaviour); `observe` only counts coverage, and leaves every
+ * decision (and so the run, seed for seed) as without a probe.
+ */
+export interface FuzzCoverage {
+  readonly probe: CoverageProbe;
+  readonly mode: 'guide' | 'observe';
+  /**
+   * The most executions per probe sample (default {@link DEFAULT_COVERAGE_BATCH}). A sample costs more than an
+   * execution (about 1 ms on Node), so it is taken once per batch; when a batch shows a new feature, its executions
+   * run again one by one to find whose it is. The batch starts at 1, doubles after each sample with nothing new
+   * and halves after each with something new. 1 samples every execution (exact: no count summed over a batch).
+   */
+  readonly batch?: number;
+}
+
+/** Default of {@link FuzzCoverage.batch}. */
+export const DEFAULT_COVERAGE_BATCH = 16;
 
 /** A failure found by the fuzzer. */
 export interface FuzzFind {
@@ -64,6 +88,14 @@ export interface FuzzStats {
   finds: FuzzFind[];
   /** Executions that hit an already known failure. */
   knownHits: number;
+  /** With a coverage probe: distinct coverage features (core range × count bucket) of the passing executions. */
+  coverageFeatures?: number;
+  /** With a coverage probe: core blocks that ran in any sample (see CoverageProbe.blocksRan). */
+  coverageBlocks?: number;
+  /** With a coverage probe: executions run again to sample their coverage alone (see FuzzCoverage.batch). */
+  coverageReruns?: number;
+  /** The final pool (the starting corpus plus the inputs kept); shared, not a copy. */
+  pool?: readonly Trace[];
 }
 
 const MAX_POOL = 4096;
@@ -124,8 +156,28 @@ export function violationSignature(violation: Violation): string {
   return `${violation.kind}: ${message.slice(0, 160)}`;
 }
 
-/** Runs the fuzz loop until a bound is hit. Deterministic for a given seed and execution count. */
+/**
+ * Runs the fuzz loop until a bound is hit. Deterministic for a given seed and execution count (with a coverage
+ * probe too, as far as the runtime's counters are: see coverage.ts; an execution slower than 2 s, re-timed, makes
+ * its batch re-run, so a stalled machine can change a guided run). Needs a synchronous probe (Node's), else use
+ * {@link runFuzzAsync}.
+ */
 export function runFuzz(options: FuzzOptions): FuzzStats {
+  const probe = options.coverage?.probe;
+  if (probe !== undefined && !probe.synchronous) throw new Error('runFuzz: this coverage probe answers asynchronously; use runFuzzAsync');
+  const loop = fuzzLoop(options);
+  for (let step = loop.next(); ; step = loop.next(probe!.take() as CoverageSample)) if (step.done) return step.value;
+}
+
+/** {@link runFuzz} for any coverage probe (Deno's and Bun's answer in a microtask). */
+export async function runFuzzAsync(options: FuzzOptions): Promise<FuzzStats> {
+  const probe = options.coverage?.probe;
+  const loop = fuzzLoop(options);
+  for (let step = loop.next(); ; step = loop.next(await probe!.take())) if (step.done) return step.value;
+}
+
+/** The loop itself; it yields wherever the caller must sample the coverage probe, and gets the sample back. */
+function* fuzzLoop(options: FuzzOptions): Generator<void, FuzzStats, CoverageSample> {
   const rng = new Rng(options.seed);
   const clock = options.clock;
   const started = clock ? clock() : 0;
@@ -140,8 +192,32 @@ export function runFuzz(options: FuzzOptions): FuzzStats {
   const stats: FuzzStats = { execs: 0, elapsedMs: 0, corpusSize: 0, features: 0, finds: [], knownHits: 0 };
   const known = options.knownSignatures ?? new Set<string>();
   const checkOptions = { createConnection: options.createConnection, accelerators: options.accelerators };
+  const coverage = options.coverage;
+  const guide = coverage?.mode === 'guide';
+  const maxBatch = Math.max(1, Math.floor(coverage?.batch ?? DEFAULT_COVERAGE_BATCH));
+  /** The batch grows while samples show nothing new and shrinks when they do (re-runs are costly then). */
+  let batchSize = 1;
+  const seenCoverage = new Set<number>();
+  /** Blocks of the samples counted one execution at a time; features of the samples of whole batches. */
+  const attributedBlocks = new Set<number>();
+  const seenBatchFeatures = new Set<number>();
+  /** The passing executions since the last coverage sample, with what it takes to run each again exactly. */
+  let batch: { trace: Trace; rng: Rng | undefined; kept: boolean }[] = [];
+  /** Whether the core ran for something else (minimizing, re-timing) since the last sample. */
+  let tainted = false;
+  if (coverage) {
+    stats.coverageFeatures = 0;
+    stats.coverageBlocks = 0;
+    stats.coverageReruns = 0;
+  }
 
-  const record = (trace: Trace, violations: Violation[], execution: Execution): void => {
+  const keep = (trace: Trace): void => {
+    if (pool.length >= MAX_POOL) pool[rng.int(pool.length)] = trace;
+    else pool.push(trace);
+  };
+
+  /** Returns whether the input was kept, and whether the core ran again (minimizing) after it. */
+  const record = (trace: Trace, violations: Violation[], execution: Execution): { kept: boolean; ranAgain: boolean } => {
     if (violations.length === 0) {
       let fresh = false;
       for (const f of features(trace, execution)) {
@@ -150,19 +226,16 @@ export function runFuzz(options: FuzzOptions): FuzzStats {
           fresh = true;
         }
       }
-      if (fresh) {
-        if (pool.length >= MAX_POOL) pool[rng.int(pool.length)] = trace;
-        else pool.push(trace);
-      }
-      return;
+      if (fresh) keep(trace);
+      return { kept: fresh, ranAgain: false };
     }
     const violation = violations[0]!;
     const signature = violationSignature(violation);
     if (known.has(signature)) {
       stats.knownHits++;
-      return;
+      return { kept: false, ranAgain: false };
     }
-    if (foundKinds.has(signature)) return;
+    if (foundKinds.has(signature)) return { kept: false, ranAgain: false };
     foundKinds.add(signature);
     const fails = (candidate: Trace): boolean => {
       try {
@@ -183,11 +256,76 @@ export function runFuzz(options: FuzzOptions): FuzzStats {
     const find: FuzzFind = { violation, signature, reproducible, trace: minimized, originalRecords: trace.records.length, execution: stats.execs };
     stats.finds.push(find);
     options.onFind?.(find);
+    return { kept: false, ranAgain: true };
   };
 
-  const execute = (trace: Trace, useRandomSplit: boolean): void => {
+  /** Counts one execution's own coverage sample; in guide mode keeps its input if the sample shows a new feature. */
+  const attribute = (member: { trace: Trace; kept: boolean }, sample: CoverageSample): boolean => {
+    for (const b of sample.blocks) attributedBlocks.add(b);
+    let fresh = false;
+    for (const f of sample.features) {
+      if (!seenCoverage.has(f)) {
+        seenCoverage.add(f);
+        fresh = true;
+      }
+    }
+    if (fresh && guide && !member.kept) {
+      member.kept = true;
+      keep(member.trace);
+    }
+    return fresh;
+  };
+
+  /**
+   * Samples the probe for the batch. One clean execution: its sample is its own. Several: each execution runs
+   * again, with the same cuts, and is sampled alone, if the batch's sample reached a block that no execution's own
+   * sample had, or shows a feature (of summed counts) that no batch sample had; else the batch is closed. (The
+   * price of sampling once per batch: a new count bucket of a known block can go unseen.)
+   */
+  function* flush(): Generator<void, void, CoverageSample> {
+    if (!coverage) return;
+    const sample = yield;
+    const members = batch;
+    const wasTainted = tainted;
+    batch = [];
+    tainted = false;
+    if (members.length === 0) return;
+    let fresh = false;
+    for (const f of sample.features) {
+      if (!seenBatchFeatures.has(f)) {
+        seenBatchFeatures.add(f);
+        fresh = true;
+      }
+    }
+    if (!wasTainted && members.length === 1) {
+      fresh = attribute(members[0]!, sample);
+      batchSize = fresh ? Math.max(1, batchSize >> 1) : Math.min(maxBatch, batchSize * 2);
+      return;
+    }
+    for (const b of sample.blocks) if (!attributedBlocks.has(b)) fresh = true;
+    batchSize = fresh ? Math.max(1, batchSize >> 1) : Math.min(maxBatch, batchSize * 2);
+    if (!fresh && !wasTainted) return;
+    for (const member of members) {
+      try {
+        // The same work as the first time: the run and the behaviour features (which read the connection too).
+        const again = checkTrace(member.trace, member.rng ? { ...checkOptions, rng: member.rng } : { ...checkOptions, splits: ['halves'] });
+        features(member.trace, again.execution);
+      } catch {
+        // It passed before; a throw now would be a nondeterministic core, which the run itself reports elsewhere.
+      }
+      stats.coverageReruns!++;
+      attribute(member, yield);
+    }
+    // Blocks that only the loop around the executions reached belong to none of them: never a reason to re-run.
+    for (const b of sample.blocks) attributedBlocks.add(b);
+  }
+
+  // A generator: with a coverage probe, it yields wherever the caller must sample the probe (see flush).
+  function* execute(trace: Trace, useRandomSplit: boolean, seed: boolean): Generator<void, void, CoverageSample> {
     let result;
     const before = clock ? clock() : 0;
+    // A copy of the generator before the cuts are drawn, to run the execution again for its own coverage.
+    const replay = coverage && useRandomSplit ? rng.clone() : undefined;
     try {
       result = checkTrace(trace, useRandomSplit ? { ...checkOptions, rng } : { ...checkOptions, splits: ['halves'] });
     } catch (error) {
@@ -204,6 +342,7 @@ export function runFuzz(options: FuzzOptions): FuzzStats {
       const again = clock();
       checkTrace(trace, { ...checkOptions, splits: ['halves'] });
       took = Math.min(took, clock() - again);
+      tainted = true;
     }
     if (took > SLOW_EXECUTION_MS && !foundKinds.has('slow')) {
       foundKinds.add('slow');
@@ -212,14 +351,19 @@ export function runFuzz(options: FuzzOptions): FuzzStats {
       stats.finds.push(find);
       options.onFind?.(find);
     }
-    record(trace, result.violations, result.execution);
-  };
+    const outcome = record(trace, result.violations, result.execution);
+    if (!coverage) return;
+    if (outcome.ranAgain) tainted = true;
+    if (result.violations.length === 0) batch.push({ trace, rng: replay, kept: outcome.kept || seed });
+    if (batch.length >= batchSize || tainted) yield* flush();
+  }
 
   for (const trace of options.corpus) {
     if (stats.execs >= maxExecs) break;
-    execute(trace, false);
+    yield* execute(trace, false, true);
     if (!pool.includes(trace)) pool.push(trace);
   }
+  yield* flush();
   const seeds = pool.slice();
   while (stats.execs < maxExecs && stats.finds.length < maxFinds && pool.length > 0) {
     if ((stats.execs & 31) === 0 && clock) {
@@ -230,6 +374,10 @@ export function runFuzz(options: FuzzOptions): FuzzStats {
         stats.elapsedMs = now - started;
         stats.corpusSize = pool.length;
         stats.features = seen.size;
+        if (coverage) {
+          stats.coverageFeatures = seenCoverage.size;
+          stats.coverageBlocks = coverage.probe.blocksRan();
+        }
         options.onProgress(stats);
       }
     }
@@ -239,10 +387,16 @@ export function runFuzz(options: FuzzOptions): FuzzStats {
     let child = mutateTrace(parent, donor, rng);
     if (child === undefined) continue;
     if (rng.chance(0.1)) child = mutateOptions(child, rng);
-    execute(child, true);
+    yield* execute(child, true, false);
   }
+  yield* flush();
   stats.elapsedMs = clock ? clock() - started : 0;
   stats.corpusSize = pool.length;
   stats.features = seen.size;
+  if (coverage) {
+    stats.coverageFeatures = seenCoverage.size;
+    stats.coverageBlocks = coverage.probe.blocksRan();
+  }
+  stats.pool = pool;
   return stats;
 }

@@ -13,6 +13,16 @@ export class Rng {
     for (let i = 0; i < 15; i++) this.next();
   }
 
+  /** An independent copy in the same state, which replays the same draws (re-running an execution exactly). */
+  clone(): Rng {
+    const copy = new Rng(0);
+    copy.a = this.a;
+    copy.b = this.b;
+    copy.c = this.c;
+    copy.d = this.d;
+    return copy;
+  }
+
   /** A uniform 32-bit unsigned integer. */
   next(): number {
     const t = (((this.a + this.b) | 0) + this.d) | 0;
