@@ -10,7 +10,8 @@ import { checkInvariants, type Violation } from '../../core/trace/invariants.ts'
 import { compareExecutions } from '../../core/trace/split-invariance.ts';
 import { pakoInflaters } from './client-deflate.ts';
 import { checkHandshake } from './handshake-check.ts';
-import { wasmUnmask } from '../../adapters/shared/wasm-unmask.ts';
+import { wasmRunUnmask, wasmUnmask } from '../../adapters/shared/wasm-unmask.ts';
+import { nativeUnmask } from '../../adapters/shared/native-unmask.ts';
 import type { Rng } from './rng.ts';
 
 /** How the second run re-chunks each input record. */
@@ -95,13 +96,18 @@ export function checkTrace(trace: Trace, options: CheckOptions = {}): CheckResul
 
 /**
  * Accelerators as the fuzzer uses them, every one from the first byte (so that tiny and cut-up runs take the
- * bulk paths too): WebAssembly unmasking, the runtime's native UTF-8 check, and an "uninitialized" allocator
- * that fills with garbage, so that a byte the core forgot to write would show in the compared output.
+ * bulk paths too): bufferutil's native unmasking from 64 bytes with WebAssembly below it (WebAssembly alone
+ * without the addon), WebAssembly's unmasking of whole runs of frames, the runtime's native UTF-8 check, and an
+ * "uninitialized" allocator that fills with garbage, so that a byte the core forgot to write would show in the
+ * compared output.
  */
 export function testAccelerators(nativeUtf8?: (bytes: Uint8Array) => boolean): Accelerators {
-  const unmask = wasmUnmask(0);
+  const wasm = wasmUnmask(0);
+  const unmask = nativeUnmask(64, wasm) ?? wasm;
+  const unmaskRun = wasmRunUnmask();
   return {
     ...(unmask === undefined ? {} : { unmask }),
+    ...(unmaskRun === undefined ? {} : { unmaskRun }),
     ...(nativeUtf8 === undefined ? {} : { validateUtf8: nativeUtf8 }),
     allocUninitialized: (size) => new Uint8Array(size).fill(0xa5),
     minBytes: { unmask: 0, validateUtf8: 0, allocUninitialized: 0 },
