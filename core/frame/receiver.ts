@@ -5,6 +5,7 @@ import type { Accelerators, BulkUnmask, RunUnmask } from '../accelerators.ts';
 import { Utf8Validator } from '../text/utf8.ts';
 import { unmask } from './mask.ts';
 import { MessageBuffer } from './message-buffer.ts';
+import { releaseWordViews } from '../bytes.ts';
 
 /** What the receiver reports to its owner (the connection). Called synchronously, in wire order. */
 export interface ReceiverSink {
@@ -133,6 +134,15 @@ export class FrameReceiver {
 
   /** Decodes `chunk` (unmasking it in place). Stops early when `stopped` becomes true. */
   push(chunk: Uint8Array): void {
+    try {
+      this.decode(chunk);
+    } finally {
+      // The word views of this chunk's buffer must not outlive it (see WordView).
+      releaseWordViews();
+    }
+  }
+
+  private decode(chunk: Uint8Array): void {
     const end = chunk.length;
     let pos = 0;
     while (pos < end && !this.stopped) {
