@@ -32,5 +32,5 @@ export { DEFAULT_LIMITS, type Limits } from './core/limits.ts';
 export type { DeflateOptions, DeflateParams } from './core/deflate/options.ts';
 export type { ExtensionOffer } from './core/extension-offer.ts';
 /** WebAssembly SIMD unmasking for the core's `accelerators` option (what the adapters use). */
-export { wasmUnmask } from './adapters/shared/wasm-unmask.ts';
+export { wasmRunUnmask, wasmUnmask } from './adapters/shared/wasm-unmask.ts';
 export { nativeUnmask } from './adapters/shared/native-unmask.ts';
