@@ -7,6 +7,7 @@ import type { Transport } from './transport.ts';
 import type { ServeOptions } from './types.ts';
 import type { Session } from './session.ts';
 import { encodeFrame } from '../test/raw-client.ts';
+import { trackTimers } from '../test/timers.ts';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -155,29 +156,15 @@ test('terminate: destroy, close handler with 1006; sends afterwards return 0', (
 });
 
 test('at most one timer per connection, however many events', () => {
-  const realSet = globalThis.setTimeout;
-  const realClear = globalThis.clearTimeout;
-  const live = new Set<unknown>();
-  let max = 0;
-  globalThis.setTimeout = ((fn: (...a: unknown[]) => void, ms?: number, ...args: unknown[]) => {
-    const handle = realSet(fn, ms, ...args);
-    live.add(handle);
-    max = Math.max(max, live.size);
-    return handle;
-  }) as typeof setTimeout;
-  globalThis.clearTimeout = ((handle: Parameters<typeof clearTimeout>[0]) => {
-    live.delete(handle);
-    realClear(handle);
-  }) as typeof clearTimeout;
+  const timers = trackTimers();
   try {
     const { session } = open({ limits: { pingIntervalMs: 1000 }, websocket: { message: (ws, d) => void ws.send(d) } });
     for (let i = 0; i < 50; i++) session.onData(encodeFrame(1, encoder.encode(String(i))));
     session.ws!.close(1000);
-    assert.is(max, 1);
+    assert.is(timers.maxArmed(), 1);
     session.terminate();
   } finally {
-    globalThis.setTimeout = realSet;
-    globalThis.clearTimeout = realClear;
+    timers.restore();
   }
 });
 

@@ -17,6 +17,7 @@ import type { ServeOptions, Server, ServerWebSocket } from '../shared/types.ts';
 import { RawClient, acceptKeyFor, closeCodeOf, encodeFrame, type Frame } from './raw-client.ts';
 import { inflate, inflateLast } from './inflate.ts';
 import { adapter, bytesEqual, capabilities, pattern, quietly, runtime, serve, sleep, waitUntil } from './helpers.ts';
+import { trackTimers } from './timers.ts';
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -153,32 +154,13 @@ async function within<R>(promise: Promise<R>, ms: number, what: string): Promise
   }
 }
 
-/**
- * Tracks the timers set through the global `setTimeout` while `body` runs (the deadline scheduler looks it up at
- * each call, so its one timer is seen): `pending()` tells which are still armed, with their delays.
- */
+/** Runs `body` with the global timers tracked (see trackTimers); `pending()` tells which are still armed. */
 async function trackingTimers(body: (pending: () => number[]) => Promise<void>): Promise<void> {
-  const g = globalThis as { setTimeout: typeof setTimeout; clearTimeout: typeof clearTimeout };
-  const originalSet = g.setTimeout;
-  const originalClear = g.clearTimeout;
-  const armed = new Map<unknown, number>();
-  g.setTimeout = ((callback: (...args: unknown[]) => void, ms?: number, ...args: unknown[]) => {
-    const handle: unknown = originalSet(() => {
-      armed.delete(handle);
-      callback(...args);
-    }, ms);
-    armed.set(handle, ms ?? 0);
-    return handle;
-  }) as typeof setTimeout;
-  g.clearTimeout = ((handle: Parameters<typeof clearTimeout>[0]) => {
-    armed.delete(handle);
-    originalClear(handle);
-  }) as typeof clearTimeout;
+  const timers = trackTimers();
   try {
-    await body(() => [...armed.values()]);
+    await body(timers.pending);
   } finally {
-    g.setTimeout = originalSet;
-    g.clearTimeout = originalClear;
+    timers.restore();
   }
 }
 
