@@ -79,6 +79,8 @@ function hash(bytes: Uint8Array): number {
 const runtime = detectRuntime();
 const sets: [string, Accelerators][] = [
   [`this runtime's (${runtime})`, acceleratorsFor(runtime)],
+  // As where bufferutil and utf-8-validate are not installed: WebAssembly unmasking and the runtime's isUtf8.
+  [`this runtime's without native addons (${runtime})`, acceleratorsFor(runtime, false)],
   // Every accelerator at every size (as the fuzzer uses them), so that each bulk path also sees tiny and cut-up runs.
   ['all, no thresholds', testAccelerators(isUtf8)],
 ];
