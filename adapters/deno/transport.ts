@@ -10,10 +10,18 @@ import type { DenoConn } from './deno-api.ts';
 
 /**
  * Read buffer sizes. A pending read holds its buffer for as long as the connection is idle, so it starts
- * small (an idle connection costs 2 KiB, not 64) and doubles while reads fill it, halving when they don't.
+ * small (an idle connection costs 2 KiB) and doubles while reads fill it, halving when they don't. Every
+ * `conn.read` is a round trip through Deno's async ops, so large messages want large reads: 256 KiB rather
+ * than 64 took the CPU per echoed 1 MiB message from 848 to 572 µs, and per 64 KiB one from 53 to 33 µs.
  */
 const MIN_READ = 2 * 1024;
-const MAX_READ = 64 * 1024;
+const MAX_READ = 256 * 1024;
+
+/**
+ * Largest merged write: a frame header is merged with a payload of up to this size (one copy) rather than
+ * written alone, as each `conn.write` is an async op of its own (Deno has no vectored write).
+ */
+const WRITE_MERGE_LIMIT = 256 * 1024;
 
 /** A Deno connection as a websock transport. */
 export class DenoTransport implements Transport {
@@ -21,7 +29,7 @@ export class DenoTransport implements Transport {
   readonly remoteAddress: string;
   /** The session fed by this transport; set before {@link start}. */
   sink: TransportSink | undefined;
-  private readonly queue = new WriteQueue();
+  private readonly queue = new WriteQueue(WRITE_MERGE_LIMIT);
   private writing = false;
   private paused = false;
   private wakeReader: (() => void) | undefined;
@@ -66,8 +74,13 @@ export class DenoTransport implements Transport {
         if (n === 0) continue;
         let chunk: Uint8Array;
         const nextSize = n === size ? Math.min(size * 2, MAX_READ) : n < size / 4 ? Math.max(size / 2, MIN_READ) : size;
-        if (n < size / 2 && nextSize === size) {
-          chunk = buffer.slice(0, n); // small read: copy out and reuse the buffer
+        if (n < size / 2) {
+          // Small read: copied out, so that a message the application keeps does not pin a mostly empty buffer.
+          chunk = buffer.slice(0, n);
+          if (nextSize !== size) {
+            size = nextSize;
+            buffer = new Uint8Array(size);
+          }
         } else {
           chunk = buffer.subarray(0, n); // handed over: the core may keep views of it
           size = nextSize;

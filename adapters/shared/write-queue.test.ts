@@ -39,6 +39,20 @@ test('merging stops at the limit; clear drops everything', () => {
   assert.is(q.peek(), undefined);
 });
 
+test('a larger merge limit merges a frame header with the payload after it', () => {
+  const q = new WriteQueue(4 * MERGE_LIMIT);
+  const payload = bytes(MERGE_LIMIT, 5);
+  q.push([Uint8Array.of(0x82, 127), payload, bytes(4 * MERGE_LIMIT, 6)]);
+  const merged = q.peek()!;
+  assert.is(merged.byteLength, MERGE_LIMIT + 2, 'header and payload, not the chunk past the limit');
+  assert.equal([merged[0], merged[1], merged[2], merged[merged.byteLength - 1]], [0x82, 127, 5, 5]);
+  q.consume(merged.byteLength);
+  assert.is(q.peek()!.byteLength, 4 * MERGE_LIMIT);
+  const d = new WriteQueue();
+  d.push([Uint8Array.of(0x82, 127), payload]);
+  assert.is(d.peek()!.byteLength, 2, 'the default limit writes the header alone');
+});
+
 test('a long queue stays correct across many consumptions', () => {
   const q = new WriteQueue();
   for (let i = 0; i < 3000; i++) q.push([bytes(MERGE_LIMIT, i & 0xff)]);

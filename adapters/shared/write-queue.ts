@@ -16,6 +16,12 @@ export class WriteQueue {
   /** Bytes queued and not yet consumed. */
   bytes = 0;
   private drainWanted = false;
+  private readonly mergeLimit: number;
+
+  /** `mergeLimit`: the largest merged buffer (default {@link MERGE_LIMIT}). */
+  constructor(mergeLimit = MERGE_LIMIT) {
+    this.mergeLimit = mergeLimit;
+  }
 
   /**
    * Asks for `onWritable` once some queued bytes have left (the owner calls {@link takeDrainRequest} after each
@@ -53,7 +59,7 @@ export class WriteQueue {
     if (first.byteLength >= SMALL_CHUNK || this.head + 1 >= chunks.length) return first;
     let end = this.head;
     let size = 0;
-    while (end < chunks.length && size + chunks[end]!.byteLength <= MERGE_LIMIT) size += chunks[end++]!.byteLength;
+    while (end < chunks.length && size + chunks[end]!.byteLength <= this.mergeLimit) size += chunks[end++]!.byteLength;
     if (end - this.head < 2) return first;
     const merged = new Uint8Array(size);
     let offset = 0;
