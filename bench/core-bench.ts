@@ -302,7 +302,7 @@ function fmt(x: number | undefined, digits = 0): string {
 function coreUnmasker(): string {
   if (plain) return 'JavaScript only (--plain)';
   const unmasking = !noNative && nativeUnmask() !== undefined ? 'native (bufferutil)' : 'WebAssembly SIMD';
-  const utf8 = isDeno && !noNative && nativeUtf8Check() !== undefined ? 'utf-8-validate' : 'buffer.isUtf8';
+  const utf8 = !isBun && !noNative && nativeUtf8Check() !== undefined ? 'utf-8-validate' : 'buffer.isUtf8';
   return `${unmasking}, UTF-8 by ${utf8}`;
 }
 

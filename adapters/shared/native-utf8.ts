@@ -2,7 +2,8 @@
  * A one-shot UTF-8 check (the core's `BulkUtf8Check`) on the native `utf-8-validate` package (Lemire's is_utf8:
  * SIMD, strict RFC 3629), when it is installed (an optional dependency; Node-API). Used on Deno, whose
  * `buffer.isUtf8` validated JSON-like text at about 2.5 GB/s against 11–16 GB/s for this (bench: 1 KiB to 1 MiB
- * of text not seen before); on Node and Bun `buffer.isUtf8` (simdutf) is as fast and needs no addon.
+ * of text not seen before), and on Node, where it is about 10% faster than `buffer.isUtf8` from 64 KiB on; on
+ * Bun `buffer.isUtf8` is as fast and needs no addon.
  */
 import type { BulkUtf8Check } from '../../core/text/utf8.ts';
 import { isValidUtf8 } from '../../core/text/utf8.ts';
