@@ -29,7 +29,7 @@ export class DenoTransport implements Transport {
   readonly remoteAddress: string;
   /** The session fed by this transport; set before {@link start}. */
   sink: TransportSink | undefined;
-  private readonly queue = new WriteQueue(WRITE_MERGE_LIMIT);
+  private readonly queue = new WriteQueue(WRITE_MERGE_LIMIT, true);
   private writing = false;
   private paused = false;
   private wakeReader: (() => void) | undefined;

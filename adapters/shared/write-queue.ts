@@ -17,10 +17,19 @@ export class WriteQueue {
   bytes = 0;
   private drainWanted = false;
   private readonly mergeLimit: number;
+  private readonly reuseMerged: boolean;
+  /** The buffer merges of {@link SMALL_CHUNK} bytes or more are made in, with `reuseMerged`; dropped when empty. */
+  private scratch: Uint8Array | undefined = undefined;
 
-  /** `mergeLimit`: the largest merged buffer (default {@link MERGE_LIMIT}). */
-  constructor(mergeLimit = MERGE_LIMIT) {
+  /**
+   * `mergeLimit`: the largest merged buffer (default {@link MERGE_LIMIT}). `reuseMerged`: large merges are made
+   * in one buffer kept while the queue is not empty, for an owner that writes what {@link peek} returned and
+   * is done with it before it calls `peek` again (a fresh buffer costs a zero-fill on runtimes without
+   * uninitialized allocation: about 2.5 µs per 64 KiB on Deno).
+   */
+  constructor(mergeLimit = MERGE_LIMIT, reuseMerged = false) {
     this.mergeLimit = mergeLimit;
+    this.reuseMerged = reuseMerged;
   }
 
   /**
@@ -61,7 +70,7 @@ export class WriteQueue {
     let size = 0;
     while (end < chunks.length && size + chunks[end]!.byteLength <= this.mergeLimit) size += chunks[end++]!.byteLength;
     if (end - this.head < 2) return first;
-    const merged = new Uint8Array(size);
+    const merged = this.mergeBuffer(size, first);
     let offset = 0;
     for (let i = this.head; i < end; i++) {
       merged.set(chunks[i]!, offset);
@@ -70,6 +79,13 @@ export class WriteQueue {
     this.head = end - 1;
     chunks[this.head] = merged;
     return merged;
+  }
+
+  private mergeBuffer(size: number, first: Uint8Array): Uint8Array {
+    if (!this.reuseMerged || size < SMALL_CHUNK) return new Uint8Array(size);
+    const scratch = (this.scratch ??= new Uint8Array(this.mergeLimit));
+    // The head may be the unwritten rest of the previous merge: never merge a buffer into itself.
+    return first.buffer === scratch.buffer ? new Uint8Array(size) : scratch.subarray(0, size);
   }
 
   /** Marks `count` bytes of the buffer last returned by {@link peek} as written. */
@@ -86,6 +102,7 @@ export class WriteQueue {
     if (this.head === chunks.length) {
       this.chunks = [];
       this.head = 0;
+      this.scratch = undefined;
     } else if (this.head >= 1024) {
       this.chunks = chunks.slice(this.head);
       this.head = 0;
@@ -94,6 +111,7 @@ export class WriteQueue {
 
   /** Drops everything. */
   clear(): void {
+    this.scratch = undefined;
     this.chunks = [];
     this.head = 0;
     this.bytes = 0;
