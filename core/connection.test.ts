@@ -441,3 +441,67 @@ misuse('events queue for takeEvents without a handler', () => {
 });
 
 misuse.run();
+
+const listeners = suite('event listener and state created on demand');
+
+listeners('eventListener receives the events in order, with itself as `this`; onEvent wins when both are given', () => {
+  const seen: string[] = [];
+  const listener = {
+    conn: undefined as ServerConnection | undefined,
+    handleConnectionEvent(this: { conn: ServerConnection | undefined }, event: ConnectionEvent) {
+      seen.push(event.type);
+      if (event.type === 'request') this.conn!.accept();
+      if (event.type === 'message') this.conn!.send(event.data, { binary: event.binary });
+    },
+  };
+  const conn = new ServerConnection({ eventListener: listener });
+  listener.conn = conn;
+  conn.receive(concatBytes([upgradeRequest(), clientFrame(1, 'hi')]));
+  assert.equal(seen, ['request', 'open', 'message']);
+  assert.equal(conn.takeEvents(), [], 'nothing queued with a listener');
+  const frames = splitResponse(concatBytes(conn.takeWrites())).frames;
+  assert.is(text(frames[0]!.payload), 'hi');
+
+  const viaFunction: string[] = [];
+  const both = new ServerConnection({ onEvent: (e) => viaFunction.push(e.type), eventListener: { handleConnectionEvent: () => assert.unreachable('listener called') } });
+  both.receive(upgradeRequest());
+  assert.equal(viaFunction, ['request']);
+});
+
+listeners('an idle connection hands out empty lists; a taken list belongs to the caller', () => {
+  const h = openEcho();
+  const conn = h.conn;
+  assert.is(conn.takeWrites().length, 0);
+  assert.is(conn.takeEvents().length, 0);
+  assert.not.ok(conn.hasWrites);
+  conn.send('a');
+  const first = conn.takeWrites();
+  assert.ok(first.length > 0);
+  first.length = 0; // the caller may reuse what it took
+  conn.send('b');
+  const second = conn.takeWrites();
+  assert.is.not(second, first);
+  assert.is(text(decodeFrames(concatBytes(second)).frames[0]!.payload), 'b');
+});
+
+listeners('request while deciding, proposedDeflate and deflate after accept', () => {
+  let pending: ServerConnection | undefined;
+  const h = harness({ deflate: {} }, (event, conn) => {
+    if (event.type === 'request') pending = conn;
+  });
+  h.feed(upgradeRequest({ 'Sec-WebSocket-Extensions': 'permessage-deflate' }));
+  const conn = pending!;
+  assert.is(conn.state, 'deciding');
+  assert.is(conn.request?.target, '/chat');
+  const proposed = conn.proposedDeflate;
+  assert.ok(proposed);
+  h.feed(clientFrame(1, 'early')); // kept until the decision
+  conn.accept();
+  assert.is(conn.request, undefined, 'released once accepted');
+  assert.is(conn.proposedDeflate, proposed);
+  assert.is(conn.deflate, proposed);
+  assert.match(conn.extensions, /^permessage-deflate/);
+  assert.equal(h.events.filter((e) => e.type === 'message').length, 1, 'the early frame was parsed after the accept');
+});
+
+listeners.run();

@@ -6,6 +6,7 @@ export {
   ServerConnection,
   decodeText,
   type AcceptOptions,
+  type ConnectionEventListener,
   type ConnectionState,
   type ParsedRequest,
   type RejectOptions,

@@ -3,7 +3,7 @@
  * transport; the core's next deadline, in the process's one deadline scheduler; outbound/inbound backpressure.
  * No protocol logic: handshake, framing, close codes and timeouts are the core's (ServerConnection).
  */
-import { ServerConnection, type ServerConnectionOptions } from '../../core/connection.ts';
+import { ServerConnection, type ConnectionEventListener, type ServerConnectionOptions } from '../../core/connection.ts';
 import { RecordingConnection } from '../../core/trace/recorder.ts';
 import { isValidUtf8 } from '../../core/text/utf8.ts';
 import { MisuseError } from '../../core/errors.ts';
@@ -18,9 +18,26 @@ import { DeadlineScheduler, NOT_SCHEDULED, type DeadlineEntry } from './deadline
 import { WebSocket } from './websocket.ts';
 import { isOriginAllowed, isRejection, isThenable, selectProtocol, toHttpRequest, toUpgradeRequest } from './upgrade.ts';
 
-/** Why reading is paused; reading resumes when no reason is left. */
-const PAUSE_HANDLER = 1; // an async message handler has not settled
-const PAUSE_OUTBOUND = 2; // the outbound queue is above the high-water mark
+/** Why reading is paused (bits of `Session.bits`); reading resumes when no reason is left. */
+const PAUSE_HANDLER = 64; // an async message handler has not settled
+const PAUSE_OUTBOUND = 128; // the outbound queue is above the high-water mark
+const PAUSE_MASK = PAUSE_HANDLER | PAUSE_OUTBOUND;
+
+// Boolean state of a session, packed in one number field with the pause reasons above: Bun (JSC) rounds an
+// object of 8 fields up to 80 bytes, one of 9–12 fields to 112, and 16 fields took 160 (bun:jsc heapStats).
+const S_IN_PUMP = 1;
+const S_BLOCKED = 2;
+const S_DRAINING = 4;
+const S_OVER_HIGH_WATER = 8;
+const S_TRANSPORT_CLOSING = 16;
+const S_TRANSPORT_CLOSED = 32;
+const S_DRAIN_WAITERS = 256; // drainWaitersOf has an entry for the session
+
+/**
+ * `drained()` promises waiting for the outbound queue to fall under the low-water mark, by session. Rare, so
+ * kept out of the session object (a field per connection for what few connections use).
+ */
+const drainWaitersOf = new WeakMap<object, (() => void)[]>();
 
 /** Bound on event rounds per pump call (handlers may cause more events); the rest waits for the next call. */
 const MAX_ROUNDS = 64;
@@ -83,31 +100,73 @@ function logHandlerError(error: unknown): void {
 }
 
 /** One connection: owns the core state machine and drives it from its transport. */
-export class Session<T> implements TransportSink, DeadlineEntry {
+export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEventListener {
   /** The core state machine. */
   readonly conn: ServerConnection;
   readonly transport: Transport;
   readonly owner: SessionOwner<T>;
   /** Set when the upgrade is accepted. */
   ws: WebSocket<T> | undefined;
-  /** The trace file's label when this connection is recorded. */
-  private traceLabel = '';
 
   /** @internal When the scheduler wakes this session (see deadline-scheduler.ts; the scheduler writes it). */
   deadlineAt = Infinity;
   /** @internal This session's place in the scheduler (the scheduler writes it). */
   deadlineSlot = NOT_SCHEDULED;
-  private pauseFlags = 0;
-  private inPump = false;
-  /** An async handler is pending: later events wait in {@link backlog}, in order. */
-  private blocked = false;
+  /** S_* and PAUSE_* bits (see the accessors below). */
+  private bits = 0;
   private backlog: ConnectionEvent[] | undefined;
+
+  private bit(flag: number, on: boolean): void {
+    this.bits = on ? this.bits | flag : this.bits & ~flag;
+  }
+  /** Inside the pump or a core call: handlers it triggers must not re-enter the pump. */
+  private get inPump(): boolean {
+    return (this.bits & S_IN_PUMP) !== 0;
+  }
+  private set inPump(on: boolean) {
+    this.bit(S_IN_PUMP, on);
+  }
+  /** An async handler is pending: later events wait in {@link backlog}, in order. */
+  private get blocked(): boolean {
+    return (this.bits & S_BLOCKED) !== 0;
+  }
+  private set blocked(on: boolean) {
+    this.bit(S_BLOCKED, on);
+  }
   /** The backlog is being delivered: new events queue behind it. */
-  private draining = false;
-  private overHighWater = false;
-  private drainWaiters: (() => void)[] | undefined;
-  private transportClosing = false;
-  private transportClosed = false;
+  private get draining(): boolean {
+    return (this.bits & S_DRAINING) !== 0;
+  }
+  private set draining(on: boolean) {
+    this.bit(S_DRAINING, on);
+  }
+  private get overHighWater(): boolean {
+    return (this.bits & S_OVER_HIGH_WATER) !== 0;
+  }
+  private set overHighWater(on: boolean) {
+    this.bit(S_OVER_HIGH_WATER, on);
+  }
+  private get transportClosing(): boolean {
+    return (this.bits & S_TRANSPORT_CLOSING) !== 0;
+  }
+  private set transportClosing(on: boolean) {
+    this.bit(S_TRANSPORT_CLOSING, on);
+  }
+  /** `drained()` promises waiting (see {@link drainWaitersOf}). */
+  private get drainWaiters(): (() => void)[] | undefined {
+    return (this.bits & S_DRAIN_WAITERS) !== 0 ? drainWaitersOf.get(this) : undefined;
+  }
+  private set drainWaiters(waiters: (() => void)[] | undefined) {
+    if (waiters !== undefined) drainWaitersOf.set(this, waiters);
+    else if ((this.bits & S_DRAIN_WAITERS) !== 0) drainWaitersOf.delete(this);
+    this.bit(S_DRAIN_WAITERS, waiters !== undefined);
+  }
+  private get transportClosed(): boolean {
+    return (this.bits & S_TRANSPORT_CLOSED) !== 0;
+  }
+  private set transportClosed(on: boolean) {
+    this.bit(S_TRANSPORT_CLOSED, on);
+  }
 
   constructor(owner: SessionOwner<T>, transport: Transport) {
     this.owner = owner;
@@ -122,13 +181,14 @@ export class Session<T> implements TransportSink, DeadlineEntry {
       accelerators: config.accelerators,
       // Events reach the handlers while the core parses, so that what a handler sends for a message goes out
       // before the core's answer to anything that followed it in the same chunk (a close frame, a bad frame).
-      onEvent: (event) => this.onCoreEvent(event),
+      // The session itself is the listener: no closure per connection.
+      eventListener: this,
     };
     const traces = config.traces;
     if (traces !== undefined && traces.accepting) {
-      this.traceLabel = traces.nextLabel();
-      const record = { label: this.traceLabel, maxBytes: traces.maxBytesPerConnection, meta: { remoteAddress: transport.remoteAddress } };
-      this.conn = new RecordingConnection(coreOptions, record, now);
+      const record = { label: traces.nextLabel(), maxBytes: traces.maxBytesPerConnection, meta: { remoteAddress: transport.remoteAddress } };
+      // The recorder wraps `onEvent` (it records each event before the handler runs).
+      this.conn = new RecordingConnection({ ...coreOptions, onEvent: (event) => this.handleConnectionEvent(event) }, record, now);
     } else {
       this.conn = new ServerConnection(coreOptions, now);
     }
@@ -173,7 +233,7 @@ export class Session<T> implements TransportSink, DeadlineEntry {
   }
 
   onWritable(): void {
-    if (!this.overHighWater && this.drainWaiters === undefined) return;
+    if (!this.overHighWater && (this.bits & S_DRAIN_WAITERS) === 0) return;
     if (this.transportClosed) return;
     if (this.transport.bufferedAmount > this.owner.config.lowWaterMark) {
       this.transport.requestDrain();
@@ -206,7 +266,7 @@ export class Session<T> implements TransportSink, DeadlineEntry {
     this.run(now);
     this.resolveDrainWaiters();
     const traces = this.owner.config.traces;
-    if (traces !== undefined && this.conn instanceof RecordingConnection) traces.save(this.traceLabel, this.conn.recorder);
+    if (traces !== undefined && this.conn instanceof RecordingConnection) traces.save(this.conn.recorder.header.label, this.conn.recorder);
     this.owner.sessionEnded(this);
   }
 
@@ -236,8 +296,8 @@ export class Session<T> implements TransportSink, DeadlineEntry {
     }
   }
 
-  /** An event from the core, delivered at once unless an async handler or the outbound mark holds delivery. */
-  private onCoreEvent(event: ConnectionEvent): void {
+  /** @internal An event from the core, delivered at once unless an async handler or the outbound mark holds delivery. */
+  handleConnectionEvent(event: ConnectionEvent): void {
     // Leave every topic as soon as the core is closed (before the `close` handler runs, even if it is held back),
     // so that publishers and `subscriberCount` no longer see this socket.
     if (event.type === 'closed') this.owner.topics.unsubscribeAll(this);
@@ -293,7 +353,7 @@ export class Session<T> implements TransportSink, DeadlineEntry {
     } finally {
       this.inPump = false;
     }
-    if (!this.blocked && this.pauseFlags & PAUSE_HANDLER) this.setPause(PAUSE_HANDLER, false);
+    if (!this.blocked && this.bits & PAUSE_HANDLER) this.setPause(PAUSE_HANDLER, false);
   }
 
   /**
@@ -550,9 +610,9 @@ export class Session<T> implements TransportSink, DeadlineEntry {
   }
 
   private setPause(flag: number, on: boolean): void {
-    const before = this.pauseFlags;
+    const before = this.bits & PAUSE_MASK;
     const after = on ? before | flag : before & ~flag;
-    this.pauseFlags = after;
+    this.bits = (this.bits & ~PAUSE_MASK) | after;
     if (this.transportClosing) return;
     if (before === 0 && after !== 0) this.transport.pause();
     else if (before !== 0 && after === 0) this.transport.resume();

@@ -33,6 +33,59 @@ const BULK_UNMASK_MIN_BYTES = 256;
 const NONE: Accelerators = Object.freeze({});
 
 /**
+ * What a receiver takes from its configuration (limits, mode, accelerators), resolved once and shared by every
+ * receiver given the same: one field per receiver instead of six. Fields cost 8 bytes each, and Bun (JSC) rounds
+ * objects up to size classes: 13–18 fields take 160 bytes, 19–26 take 224, 27–30 take 256 (bun:jsc heapStats).
+ */
+class ReceiverTools {
+  readonly limits: Limits;
+  readonly streaming: boolean;
+  readonly accelerators: Accelerators;
+  readonly unmask: BulkUnmask | undefined;
+  readonly unmaskMinBytes: number;
+  readonly unmaskRun: RunUnmask | undefined;
+  constructor(limits: Limits, streaming: boolean, accelerators: Accelerators) {
+    this.limits = limits;
+    this.streaming = streaming;
+    this.accelerators = accelerators;
+    this.unmask = accelerators.unmask;
+    this.unmaskMinBytes = accelerators.minBytes?.unmask ?? BULK_UNMASK_MIN_BYTES;
+    this.unmaskRun = accelerators.unmaskRun;
+  }
+}
+
+/** Tools by accelerators and limits (weak keys), then `[message mode, stream mode]`. */
+const toolsCache = new WeakMap<Accelerators, WeakMap<Limits, [ReceiverTools | undefined, ReceiverTools | undefined]>>();
+
+function toolsFor(limits: Limits, streaming: boolean, accelerators: Accelerators): ReceiverTools {
+  let byLimits = toolsCache.get(accelerators);
+  if (byLimits === undefined) toolsCache.set(accelerators, (byLimits = new WeakMap()));
+  let pair = byLimits.get(limits);
+  if (pair === undefined) byLimits.set(limits, (pair = [undefined, undefined]));
+  const index = streaming ? 1 : 0;
+  return (pair[index] ??= new ReceiverTools(limits, streaming, accelerators));
+}
+
+/** The inflation state of a connection using permessage-deflate. */
+class InflateState {
+  readonly decompressor: MessageDecompressor;
+  /** Output of the inflater for one push. */
+  readonly out: Uint8Array[] = [];
+  /** Inflated bytes of the current message. */
+  bytes = 0;
+  constructor(decompressor: MessageDecompressor) {
+    this.decompressor = decompressor;
+  }
+}
+
+// Boolean state of a receiver, packed in one number field (see ReceiverTools for why).
+const R_STOPPED = 1;
+const R_IN_PAYLOAD = 2;
+const R_FIN = 4;
+const R_MESSAGE_COMPRESSED = 8;
+const R_MESSAGE_FIRST_PART = 16;
+
+/**
  * Whole messages of one type lying one after another in a chunk (a burst of small messages) are unmasked in one
  * call where the runtime offers it (`Accelerators.unmaskRun`), and text ones have their UTF-8 checked in one pass
  * over the run instead of one call per message: the frame headers between them, already read, are blanked to
@@ -71,43 +124,32 @@ function keyOf(mask: number): Uint8Array {
  * is buffered.
  */
 export class FrameReceiver {
-  /** Set by the owner to stop decoding (after a failure or once the connection no longer reads). */
-  stopped = false;
-  /** The inflater for RSV1 messages; undefined while permessage-deflate is not in use. */
-  decompressor: MessageDecompressor | undefined = undefined;
-
   private readonly sink: ReceiverSink;
-  private readonly limits: Limits;
-  private readonly streaming: boolean;
+  private readonly tools: ReceiverTools;
+  /** R_* bits (see the accessors below). */
+  private bits = R_MESSAGE_FIRST_PART;
+  /** While permessage-deflate is in use. */
+  private inflater: InflateState | undefined = undefined;
 
   // Header being assembled across chunks (at most 14 bytes); allocated on first need, as most connections never
   // see a header cut by a read (a small typed array costs about 180 bytes per connection).
   private header: Uint8Array | undefined = undefined;
   private headerLength = 0;
 
-  // Current frame.
-  private inPayload = false;
+  // Current frame (inPayload, fin: in bits).
   private opcode = 0;
-  private fin = false;
   private payloadLength = 0;
   private remaining = 0;
   /** The frame's masking key, bytes 0–3 little-end first (a number: a Uint8Array per connection costs ~200 bytes). */
   private mask = 0;
   private maskOffset = 0;
 
-  // Current data message (opcode 0 when none is in progress).
+  // Current data message (opcode 0 when none is in progress; messageCompressed, messageFirstPart: in bits).
   private messageOpcode = 0;
-  private messageCompressed = false;
-  private messageFirstPart = true;
   private messageBytes = 0;
-  private inflatedBytes = 0;
-  private readonly message: MessageBuffer;
-  private readonly utf8: Utf8Validator;
-  private readonly bulkUnmask: BulkUnmask | undefined;
-  private readonly bulkUnmaskMinBytes: number;
-  private readonly runUnmask: RunUnmask | undefined;
-  /** Output of the inflater for one push (created with the first compressed message). */
-  private inflated: Uint8Array[] | undefined = undefined;
+  // Created on first use (each costs about 64 bytes per connection on Bun; an idle connection needs neither).
+  private messageBuffer: MessageBuffer | undefined = undefined;
+  private utf8Validator: Utf8Validator | undefined = undefined;
 
   // Control frame payload: a view when it lies whole in one chunk, else copied (at most 125 bytes, allocated
   // on first need: most connections never see a split control frame).
@@ -117,14 +159,73 @@ export class FrameReceiver {
 
   constructor(sink: ReceiverSink, limits: Limits, streaming: boolean, accelerators: Accelerators = NONE) {
     this.sink = sink;
-    const minBytes = accelerators.minBytes;
-    this.utf8 = new Utf8Validator(accelerators.validateUtf8, minBytes?.validateUtf8);
-    this.bulkUnmask = accelerators.unmask;
-    this.bulkUnmaskMinBytes = minBytes?.unmask ?? BULK_UNMASK_MIN_BYTES;
-    this.runUnmask = accelerators.unmaskRun;
-    this.message = new MessageBuffer(accelerators.allocUninitialized, minBytes?.allocUninitialized);
-    this.limits = limits;
-    this.streaming = streaming;
+    this.tools = toolsFor(limits, streaming, accelerators);
+  }
+
+  private bit(flag: number, on: boolean): void {
+    this.bits = on ? this.bits | flag : this.bits & ~flag;
+  }
+  /** Set by the owner to stop decoding (after a failure or once the connection no longer reads). */
+  get stopped(): boolean {
+    return (this.bits & R_STOPPED) !== 0;
+  }
+  set stopped(on: boolean) {
+    this.bit(R_STOPPED, on);
+  }
+  /** The inflater for RSV1 messages; undefined while permessage-deflate is not in use. */
+  get decompressor(): MessageDecompressor | undefined {
+    return this.inflater?.decompressor;
+  }
+  set decompressor(decompressor: MessageDecompressor | undefined) {
+    this.inflater = decompressor === undefined ? undefined : new InflateState(decompressor);
+  }
+  private get limits(): Limits {
+    return this.tools.limits;
+  }
+  private get streaming(): boolean {
+    return this.tools.streaming;
+  }
+  private get inPayload(): boolean {
+    return (this.bits & R_IN_PAYLOAD) !== 0;
+  }
+  private set inPayload(on: boolean) {
+    this.bit(R_IN_PAYLOAD, on);
+  }
+  private get fin(): boolean {
+    return (this.bits & R_FIN) !== 0;
+  }
+  private set fin(on: boolean) {
+    this.bit(R_FIN, on);
+  }
+  private get messageCompressed(): boolean {
+    return (this.bits & R_MESSAGE_COMPRESSED) !== 0;
+  }
+  private set messageCompressed(on: boolean) {
+    this.bit(R_MESSAGE_COMPRESSED, on);
+  }
+  private get messageFirstPart(): boolean {
+    return (this.bits & R_MESSAGE_FIRST_PART) !== 0;
+  }
+  private set messageFirstPart(on: boolean) {
+    this.bit(R_MESSAGE_FIRST_PART, on);
+  }
+
+  /** Where messages that span frames or chunks are reassembled. */
+  private get message(): MessageBuffer {
+    const accelerators = this.tools.accelerators;
+    return (this.messageBuffer ??= new MessageBuffer(accelerators.allocUninitialized, accelerators.minBytes?.allocUninitialized));
+  }
+
+  /** Bytes of the message being reassembled (without creating the buffer). */
+  private get heldBytes(): number {
+    const buffer = this.messageBuffer;
+    return buffer === undefined ? 0 : buffer.size;
+  }
+
+  /** The UTF-8 state of the text message being received. */
+  private get utf8(): Utf8Validator {
+    const accelerators = this.tools.accelerators;
+    return (this.utf8Validator ??= new Utf8Validator(accelerators.validateUtf8, accelerators.minBytes?.validateUtf8));
   }
 
   /** True while a fragmented message or a frame is only partly received. */
@@ -145,8 +246,8 @@ export class FrameReceiver {
   private decode(chunk: Uint8Array): void {
     const end = chunk.length;
     let pos = 0;
-    while (pos < end && !this.stopped) {
-      if (this.inPayload) {
+    while (pos < end && (this.bits & R_STOPPED) === 0) {
+      if ((this.bits & R_IN_PAYLOAD) !== 0) {
         const take = Math.min(this.remaining, end - pos);
         this.remaining -= take;
         this.payload(chunk, pos, pos + take);
@@ -228,7 +329,8 @@ export class FrameReceiver {
       // Unmask each message in place (all in one call when the runtime can).
       const first = runPayloads[0] as number;
       let ascii = false;
-      if (this.runUnmask === undefined || !this.runUnmask(chunk, first, p, runPayloads, runLengths, runMasks, count)) {
+      const unmaskRun = this.tools.unmaskRun;
+      if (unmaskRun === undefined || !unmaskRun(chunk, first, p, runPayloads, runLengths, runMasks, count)) {
         ascii = text;
         for (let i = 0; i < count; i++) {
           const payload = runPayloads[i] as number;
@@ -240,23 +342,26 @@ export class FrameReceiver {
       // Text: blank the headers between the messages, so that the run is one text, and check it. ASCII
       // throughout (as the bulk unmasker may report) needs no check; binary needs none.
       let valid = !text || ascii;
-      if (!valid) {
+      const utf8 = text ? this.utf8 : undefined;
+      if (utf8 !== undefined && !valid) {
         for (let i = 1; i < count; i++) chunk.fill(0x20, runHeads[i] as number, runPayloads[i] as number);
-        this.utf8.reset();
-        valid = this.utf8.push(chunk, first, p) < 0 && !this.utf8.incomplete;
+        utf8.reset();
+        valid = utf8.push(chunk, first, p) < 0 && !utf8.incomplete;
       }
-      for (let i = 0; i < count && !this.stopped; i++) {
+      for (let i = 0; i < count && (this.bits & R_STOPPED) === 0; i++) {
         const payload = runPayloads[i] as number;
         const length = runLengths[i] as number;
         const view = chunk.subarray(payload, payload + length);
         this.messageOpcode = text ? TEXT : BINARY;
-        this.utf8.reset();
-        if (!valid) {
-          // Some message in the run is invalid: check them one by one, so that those before it are delivered.
-          const bad = this.utf8.push(view, 0, length);
-          if (bad >= 0) {
-            this.failText(view, 0, bad);
-            break;
+        if (utf8 !== undefined) {
+          utf8.reset();
+          if (!valid) {
+            // Some message in the run is invalid: check them one by one, so that those before it are delivered.
+            const bad = utf8.push(view, 0, length);
+            if (bad >= 0) {
+              this.failText(view, 0, bad);
+              break;
+            }
           }
         }
         this.finishMessage(view);
@@ -272,8 +377,8 @@ export class FrameReceiver {
     this.headerLength = 0;
     this.inPayload = false;
     this.messageOpcode = 0;
-    this.message.clear();
-    if (this.inflated !== undefined) this.inflated.length = 0;
+    this.messageBuffer?.clear();
+    if (this.inflater !== undefined) this.inflater.out.length = 0;
   }
 
   private fail(code: PeerErrorCode, closeCode: number, message: string): false {
@@ -341,8 +446,8 @@ export class FrameReceiver {
         this.messageOpcode = opcode;
         this.messageCompressed = (b0 & 0x40) !== 0;
         this.messageFirstPart = true;
-        this.inflatedBytes = 0;
-        this.utf8.reset();
+        if (this.inflater !== undefined) this.inflater.bytes = 0;
+        this.utf8Validator?.reset(); // one not created yet is in its initial state
       }
     }
     this.opcode = opcode;
@@ -368,7 +473,7 @@ export class FrameReceiver {
       !this.messageCompressed &&
       !this.streaming &&
       // Else zero copy: a single-frame message lying whole in this chunk.
-      !(last && this.messageOpcode !== 0 && this.message.size === 0 && count === this.payloadLength && this.opcode !== 0);
+      !(last && this.messageOpcode !== 0 && this.heldBytes === 0 && count === this.payloadLength && this.opcode !== 0);
     if (reassemble) {
       // A final frame starting the buffer fixes the message's exact size.
       if (this.message.size === 0) this.message.reserve(this.fin ? this.remaining + count : count, this.fin);
@@ -415,8 +520,10 @@ export class FrameReceiver {
    * `checkAscii` and the bulk unmasker found every byte ASCII (false when it did not look).
    */
   private unmaskTo(src: Uint8Array, start: number, end: number, dst: Uint8Array, at: number, checkAscii: boolean): boolean {
-    if (this.bulkUnmask !== undefined && end - start >= this.bulkUnmaskMinBytes) {
-      return this.bulkUnmask(src, start, end, keyOf(this.mask), this.maskOffset, dst, at, checkAscii);
+    const tools = this.tools;
+    const bulkUnmask = tools.unmask;
+    if (bulkUnmask !== undefined && end - start >= tools.unmaskMinBytes) {
+      return bulkUnmask(src, start, end, keyOf(this.mask), this.maskOffset, dst, at, checkAscii);
     }
     unmask(src, start, end, keyOf(this.mask), this.maskOffset);
     // In place first, then copied: the source is the part of the input most likely still in cache.
@@ -425,8 +532,9 @@ export class FrameReceiver {
   }
 
   private inflate(data: Uint8Array, last: boolean): void {
-    const decompressor = this.decompressor as MessageDecompressor;
-    const out = (this.inflated ??= []);
+    const inflater = this.inflater as InflateState;
+    const decompressor = inflater.decompressor;
+    const out = inflater.out;
     // The decompressor counts the message's inflated bytes itself: the budget is the whole message's.
     const status = decompressor.push(data, last, this.limits.maxMessageSize, out);
     const text = this.messageOpcode === TEXT;
@@ -435,8 +543,8 @@ export class FrameReceiver {
     for (let i = 0; i < out.length; i++) {
       const part = out[i] as Uint8Array;
       // Only bytes within the message limit are judged: the byte past it is a 1009, whatever it holds.
-      const within = Math.min(part.length, Math.max(0, this.limits.maxMessageSize - this.inflatedBytes));
-      this.inflatedBytes += part.length;
+      const within = Math.min(part.length, Math.max(0, this.limits.maxMessageSize - inflater.bytes));
+      inflater.bytes += part.length;
       const bad = text ? this.utf8.push(part, 0, within) : -1;
       if (bad >= 0) {
         out.length = 0;
@@ -469,7 +577,7 @@ export class FrameReceiver {
   }
 
   private deliverPart(data: Uint8Array, last: boolean): void {
-    if (last && this.messageOpcode === TEXT && this.utf8.incomplete) {
+    if (last && this.messageOpcode === TEXT && this.utf8Validator?.incomplete === true) {
       this.fail('INVALID_UTF8', 1007, 'text message ends inside a UTF-8 sequence');
       return;
     }
@@ -481,7 +589,7 @@ export class FrameReceiver {
   }
 
   private finishMessage(data: Uint8Array): void {
-    if (this.messageOpcode === TEXT && this.utf8.incomplete) {
+    if (this.messageOpcode === TEXT && this.utf8Validator?.incomplete === true) {
       this.fail('INVALID_UTF8', 1007, 'text message ends inside a UTF-8 sequence');
       return;
     }
@@ -519,7 +627,7 @@ export class FrameReceiver {
       return;
     }
     // Zero-length final frame, or the payload was reassembled.
-    if (this.messageOpcode !== 0) this.finishMessage(this.message.size === 0 ? EMPTY : this.message.take());
+    if (this.messageOpcode !== 0) this.finishMessage(this.heldBytes === 0 ? EMPTY : this.message.take());
   }
 }
 
