@@ -53,33 +53,33 @@ test('a larger merge limit merges a frame header with the payload after it', () 
   assert.is(d.peek()!.byteLength, 2, 'the default limit writes the header alone');
 });
 
-test('reuseMerged: large merges share one buffer, a partly written merge is never merged into itself', () => {
+test('reuseMerged: merges past the default limit share one buffer, a partly written merge is never merged into itself', () => {
   const q = new WriteQueue(4 * MERGE_LIMIT, true);
   const header = (n: number) => Uint8Array.of(0x82, n);
-  q.push([header(1), bytes(SMALL_CHUNK, 1), header(2), bytes(SMALL_CHUNK, 2)]);
+  q.push([header(1), bytes(MERGE_LIMIT, 1), header(2), bytes(MERGE_LIMIT, 2)]);
   const first = q.peek()!;
-  assert.is(first.byteLength, 2 * SMALL_CHUNK + 4);
-  q.push([header(3), bytes(SMALL_CHUNK, 3)]);
+  assert.is(first.byteLength, 2 * MERGE_LIMIT + 4);
+  q.push([header(3), bytes(MERGE_LIMIT, 3)]);
   q.consume(first.byteLength - 10); // a partial write: 10 bytes of the merge remain, in the shared buffer
   const rest = q.peek()!;
-  assert.is(rest.byteLength, 10 + 2 + SMALL_CHUNK, 'the rest merged with what followed');
+  assert.is(rest.byteLength, 10 + 2 + MERGE_LIMIT, 'the rest merged with what followed');
   assert.is.not(rest.buffer, first.buffer, 'not merged into the buffer it lies in');
   assert.equal([...rest.subarray(0, 12)], [2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 0x82, 3]);
   assert.is(rest[rest.byteLength - 1], 3);
-  q.push([header(4), bytes(SMALL_CHUNK, 4), header(5)]);
+  q.push([header(4), bytes(MERGE_LIMIT, 4), header(5)]);
   q.consume(rest.byteLength);
   const next = q.peek()!;
   assert.is(next.buffer, first.buffer, 'the shared buffer is reused once written');
   assert.equal([next[0], next[1], next[2], next[next.byteLength - 2], next[next.byteLength - 1]], [0x82, 4, 4, 0x82, 5]);
   q.consume(next.byteLength);
-  q.push([header(6), bytes(SMALL_CHUNK, 6)]);
+  q.push([header(6), bytes(MERGE_LIMIT, 6)]);
   assert.is.not(q.peek()!.buffer, first.buffer, 'dropped when the queue emptied');
   const small = new WriteQueue(4 * MERGE_LIMIT, true);
-  small.push([header(7), bytes(10, 7)]);
+  small.push([header(7), bytes(SMALL_CHUNK, 7), header(8)]);
   const a = small.peek()!;
+  small.push([header(9), bytes(SMALL_CHUNK, 9), header(10)]);
   small.consume(a.byteLength);
-  small.push([header(8), bytes(10, 8)]);
-  assert.is.not(small.peek()!.buffer, a.buffer, 'small merges get their own buffer');
+  assert.is.not(small.peek()!.buffer, a.buffer, 'merges within the default limit get their own buffer');
 });
 
 test('a long queue stays correct across many consumptions', () => {

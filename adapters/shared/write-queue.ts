@@ -18,7 +18,7 @@ export class WriteQueue {
   private drainWanted = false;
   private readonly mergeLimit: number;
   private readonly reuseMerged: boolean;
-  /** The buffer merges of {@link SMALL_CHUNK} bytes or more are made in, with `reuseMerged`; dropped when empty. */
+  /** The buffer merges over {@link MERGE_LIMIT} bytes are made in, with `reuseMerged`; dropped when empty. */
   private scratch: Uint8Array | undefined = undefined;
 
   /**
@@ -82,7 +82,9 @@ export class WriteQueue {
   }
 
   private mergeBuffer(size: number, first: Uint8Array): Uint8Array {
-    if (!this.reuseMerged || size < SMALL_CHUNK) return new Uint8Array(size);
+    // Only merges past the default limit (a large message with its header) reuse it: a burst of small messages
+    // empties the queue after each write, and a scratch of the full limit per burst cost 1 KiB echoes 2x.
+    if (!this.reuseMerged || size <= MERGE_LIMIT) return new Uint8Array(size);
     const scratch = (this.scratch ??= new Uint8Array(this.mergeLimit));
     // The head may be the unwritten rest of the previous merge: never merge a buffer into itself.
     return first.buffer === scratch.buffer ? new Uint8Array(size) : scratch.subarray(0, size);
