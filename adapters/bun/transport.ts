@@ -8,6 +8,7 @@
 import type { Socket } from 'bun';
 import type { Transport, TransportSink } from '../shared/transport.ts';
 import { MERGE_LIMIT, SMALL_CHUNK, WriteQueue } from '../shared/write-queue.ts';
+import { setFlag } from '../../core/flags.ts';
 
 /**
  * Largest merged write: a frame header (at most 14 bytes, RFC 6455 §5.2) and a payload of up to 64 KiB leave
@@ -85,7 +86,7 @@ export class BunTransport implements Transport {
   }
 
   private bit(flag: number, on: boolean): void {
-    this.bits = on ? this.bits | flag : this.bits & ~flag;
+    this.bits = setFlag(this.bits, flag, on);
   }
   /** @internal Queued in this tick's flush list. */
   get scheduled(): boolean {

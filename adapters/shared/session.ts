@@ -17,6 +17,7 @@ import { monotonicNow } from './clock.ts';
 import { DeadlineScheduler, NOT_SCHEDULED, type DeadlineEntry } from './deadline-scheduler.ts';
 import { WebSocket } from './websocket.ts';
 import { isOriginAllowed, isRejection, isThenable, selectProtocol, toHttpRequest, toUpgradeRequest } from './upgrade.ts';
+import { setFlag } from '../../core/flags.ts';
 
 /** Why reading is paused (bits of `Session.bits`); reading resumes when no reason is left. */
 const PAUSE_HANDLER = 64; // an async message handler has not settled
@@ -117,7 +118,7 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
   private backlog: ConnectionEvent[] | undefined;
 
   private bit(flag: number, on: boolean): void {
-    this.bits = on ? this.bits | flag : this.bits & ~flag;
+    this.bits = setFlag(this.bits, flag, on);
   }
   /** Inside the pump or a core call: handlers it triggers must not re-enter the pump. */
   private get inPump(): boolean {

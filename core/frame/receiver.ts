@@ -6,6 +6,7 @@ import { Utf8Validator } from '../text/utf8.ts';
 import { unmask } from './mask.ts';
 import { MessageBuffer } from './message-buffer.ts';
 import { releaseWordViews } from '../bytes.ts';
+import { setFlag } from '../flags.ts';
 
 /** What the receiver reports to its owner (the connection). Called synchronously, in wire order. */
 export interface ReceiverSink {
@@ -163,7 +164,7 @@ export class FrameReceiver {
   }
 
   private bit(flag: number, on: boolean): void {
-    this.bits = on ? this.bits | flag : this.bits & ~flag;
+    this.bits = setFlag(this.bits, flag, on);
   }
   /** Set by the owner to stop decoding (after a failure or once the connection no longer reads). */
   get stopped(): boolean {
