@@ -11,6 +11,8 @@ import { buildAcceptResponse, buildRejectResponse, headerMap, validateUpgrade } 
 import { resolveDeflateOptions, type DeflateOptions, type DeflateParams, type ResolvedDeflateOptions } from './deflate/options.ts';
 import { formatDeflateResponse, negotiateDeflate, type DeflateAgreement } from './deflate/negotiation.ts';
 import { pakoCodec, type DeflateCodec, type MessageCompressor } from './deflate/codec.ts';
+import { NO_CHUNKS } from './bytes.ts';
+import { setFlag } from './flags.ts';
 
 export type { ConnectionState } from './state.ts';
 
@@ -97,12 +99,6 @@ const OPCODE_PONG = 10;
 const EMPTY = new Uint8Array(0);
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
-/**
- * The write list of a connection with nothing to write: shared and frozen (a caller must not push into what
- * takeWrites returns empty), replaced by an array of its own on the first write. An empty array per connection
- * costs about 64 bytes on Bun (JSC).
- */
-const NO_WRITES: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
 const NO_EVENTS: ConnectionEvent[] = Object.freeze([]) as unknown as ConnectionEvent[];
 
 /** Without a handler: events queue up for takeEvents. */
@@ -178,8 +174,7 @@ const F_PLAIN_HTTP = 1; // options.plainHttp
 const F_PLAIN_REQUEST = 2; // the request is plain HTTP (no upgrade)
 const F_BUSY = 4; // inside receive/end/tick
 const F_CLOSE_SENT = 8;
-const F_CLOSE_RECEIVED = 16;
-const F_SENDING_FRAGMENTED = 32; // a message sent with fin: false is not finished
+const F_SENDING_FRAGMENTED = 16; // a message sent with fin: false is not finished
 
 /**
  * The server side of one WebSocket connection (RFC 6455, RFC 7692), without I/O.
@@ -201,8 +196,8 @@ export class ServerConnection implements ReceiverSink {
   private currentState: ConnectionState = 'handshake';
   /** `onEvent`, `eventListener`, or an {@link EventQueue} for takeEvents. */
   private readonly listener: ConnectionEventListener | ((event: ConnectionEvent) => void);
-  /** Bytes to write; {@link NO_WRITES} while there are none. */
-  private writes: Uint8Array[] = NO_WRITES;
+  /** Bytes to write; {@link NO_CHUNKS} while there are none. */
+  private writes: Uint8Array[] = NO_CHUNKS;
   private readonly receiver: FrameReceiver;
   private readonly settings: SharedSettings;
   /** Until the upgrade is decided. */
@@ -222,7 +217,7 @@ export class ServerConnection implements ReceiverSink {
   private lastReceivedAt: number;
   private pingSentAt = -1;
 
-  /** The peer's close frame, once received (closeSent and closeReceived: in flags). */
+  /** The peer's close frame: undefined until one was received. */
   private peerClose: Extract<ParsedClosePayload, { ok: true }> | undefined = undefined;
   private pendingPongs = 0;
   private lastPongIndex = -1;
@@ -275,7 +270,7 @@ export class ServerConnection implements ReceiverSink {
   /** The write list to push onto: the connection's own array from the first write on. */
   private get out(): Uint8Array[] {
     const writes = this.writes;
-    return writes === NO_WRITES ? (this.writes = []) : writes;
+    return writes === NO_CHUNKS ? (this.writes = []) : writes;
   }
 
   private has(flag: number): boolean {
@@ -315,7 +310,7 @@ export class ServerConnection implements ReceiverSink {
     this.pendingPongs = 0;
     this.lastPongIndex = -1;
     if (writes.length === 0) return writes;
-    this.writes = NO_WRITES;
+    this.writes = NO_CHUNKS;
     return writes;
   }
 
@@ -520,7 +515,7 @@ export class ServerConnection implements ReceiverSink {
       }
     }
     encodeFrame(fin, rsv1, opcode, payload, this.out);
-    this.flags = fin ? this.flags & ~F_SENDING_FRAGMENTED : this.flags | F_SENDING_FRAGMENTED;
+    this.flags = setFlag(this.flags, F_SENDING_FRAGMENTED, !fin);
   }
 
   /** Sends a ping (payload ≤ 125 bytes). */
@@ -620,7 +615,7 @@ export class ServerConnection implements ReceiverSink {
     if (this.deflateInUse !== undefined) this.deflateInUse.compressor = undefined;
     this.handshake = undefined;
     if (error !== undefined) this.emit(error);
-    this.emit({ type: 'closed', code, reason, wasClean: this.has(F_CLOSE_SENT) && this.has(F_CLOSE_RECEIVED) });
+    this.emit({ type: 'closed', code, reason, wasClean: this.has(F_CLOSE_SENT) && this.peerClose !== undefined });
   }
 
   private receiveHead(chunk: Uint8Array): void {
@@ -703,7 +698,6 @@ export class ServerConnection implements ReceiverSink {
       this.failConnection(parsed.code, closeCode, 'invalid close frame');
       return;
     }
-    this.flags |= F_CLOSE_RECEIVED;
     this.peerClose = parsed;
     this.emit({ type: 'peer-close', code: parsed.code, reason: parsed.reason });
     if (this.currentState === 'closed') return;

@@ -9,6 +9,7 @@ import type { Socket } from 'bun';
 import type { Transport, TransportSink } from '../shared/transport.ts';
 import { MERGE_LIMIT, SMALL_CHUNK, WriteQueue } from '../shared/write-queue.ts';
 import { setFlag } from '../../core/flags.ts';
+import { NO_CHUNKS } from '../../core/bytes.ts';
 
 /**
  * Largest merged write: a frame header (at most 14 bytes, RFC 6455 §5.2) and a payload of up to 64 KiB leave
@@ -35,12 +36,6 @@ function stage(chunk: Uint8Array, at: number): void {
   }
   for (let i = 0; i < length; i++) staging[at + i] = chunk[i]!;
 }
-
-/**
- * The pending list of a transport with nothing pending: shared and never written (an empty array per socket
- * costs about 64 bytes on Bun; most sockets are idle most of the time).
- */
-const NO_CHUNKS: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
 
 // Boolean state of a transport, packed in one number field: 6 fields fit Bun's 64-byte object size class,
 // 10 take 112 (measured with bun:jsc heapStats).

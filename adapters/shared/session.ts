@@ -612,7 +612,7 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
 
   private setPause(flag: number, on: boolean): void {
     const before = this.bits & PAUSE_MASK;
-    const after = on ? before | flag : before & ~flag;
+    const after = setFlag(before, flag, on);
     this.bits = (this.bits & ~PAUSE_MASK) | after;
     if (this.transportClosing) return;
     if (before === 0 && after !== 0) this.transport.pause();
