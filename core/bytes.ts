@@ -44,7 +44,6 @@ export function releaseWordViews(): void {
   for (let i = 0; i < wordViews.length; i++) (wordViews[i] as WordView).release();
 }
 
-/** Concatenates byte chunks into one new buffer. */
 /**
  * An empty chunk list shared by every owner with nothing listed (connection writes, Bun's pending writes): frozen,
  * so a push into it throws instead of leaking into every other owner; an owner swaps in an array of its own on its
@@ -52,6 +51,7 @@ export function releaseWordViews(): void {
  */
 export const NO_CHUNKS: Uint8Array[] = Object.freeze([]) as unknown as Uint8Array[];
 
+/** Concatenates byte chunks into one new buffer. */
 export function concatBytes(chunks: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
   let total = 0;
   for (const c of chunks) total += c.length;
