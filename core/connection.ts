@@ -396,7 +396,7 @@ export class ServerConnection implements ReceiverSink {
             this.writeClose(1001, 'idle timeout');
             this.finish('timeout', 1006, '', this.errorEvent('IDLE_TIMEOUT', 'no data from the peer after a keepalive ping', 1001));
           } else {
-            encodeFrame(true, false, OPCODE_PING, EMPTY, this.out);
+            this.frame(OPCODE_PING, EMPTY);
             this.pingSentAt = now;
           }
           break;
@@ -514,7 +514,7 @@ export class ServerConnection implements ReceiverSink {
         rsv1 = true;
       }
     }
-    encodeFrame(fin, rsv1, opcode, payload, this.out);
+    this.frame(opcode, payload, fin, rsv1);
     this.flags = setFlag(this.flags, F_SENDING_FRAGMENTED, !fin);
   }
 
@@ -538,7 +538,7 @@ export class ServerConnection implements ReceiverSink {
     if (state !== 'open') throw new MisuseError('INVALID_STATE', `close() needs an open connection (state ${state}); use reject()`);
     const payload = encodeClosePayload(code, reason);
     if (now > this.now) this.now = now;
-    encodeFrame(true, false, OPCODE_CLOSE, payload, this.out);
+    this.frame(OPCODE_CLOSE, payload);
     this.flags |= F_CLOSE_SENT;
     this.phaseStartedAt = this.now;
     this.move('close-sent');
@@ -687,7 +687,7 @@ export class ServerConnection implements ReceiverSink {
   }
 
   private writeClose(code: number, reason: string): void {
-    encodeFrame(true, false, OPCODE_CLOSE, encodeClosePayloadUnchecked(code, reason), this.out);
+    this.frame(OPCODE_CLOSE, encodeClosePayloadUnchecked(code, reason));
     this.flags |= F_CLOSE_SENT;
   }
 
@@ -703,7 +703,7 @@ export class ServerConnection implements ReceiverSink {
     if (this.currentState === 'closed') return;
     if (!this.has(F_CLOSE_SENT)) {
       // RFC 6455 §5.5.1: echo the status code; an empty close is answered with an empty close.
-      encodeFrame(true, false, OPCODE_CLOSE, payload.length === 0 ? EMPTY : encodeClosePayloadUnchecked(parsed.code, ''), this.out);
+      this.frame(OPCODE_CLOSE, payload.length === 0 ? EMPTY : encodeClosePayloadUnchecked(parsed.code, ''));
       this.flags |= F_CLOSE_SENT;
     }
     // RFC 6455 §7.1.1: the server closes the TCP connection first.
@@ -714,7 +714,7 @@ export class ServerConnection implements ReceiverSink {
     // RFC 6455 §5.5.3: past the limit, answer only the most recent ping by replacing the previous pong.
     if (this.pendingPongs >= this.settings.limits.maxPendingPongs && this.lastPongIndex >= 0) {
       const replacement: Uint8Array[] = [];
-      encodeFrame(true, false, OPCODE_PONG, payload.slice(), replacement);
+      this.frame(OPCODE_PONG, payload.slice(), true, false, replacement);
       if (replacement.length === 1) {
         this.writes[this.lastPongIndex] = replacement[0] as Uint8Array;
         return;
@@ -722,7 +722,12 @@ export class ServerConnection implements ReceiverSink {
     }
     this.lastPongIndex = this.writes.length;
     this.pendingPongs++;
-    encodeFrame(true, false, OPCODE_PONG, payload.slice(), this.out);
+    this.frame(OPCODE_PONG, payload.slice());
+  }
+
+  /** Encodes one frame into `out` (the writes by default), with the runtime's choice of arrays (`ownArraysUpTo`). */
+  private frame(opcode: number, payload: Uint8Array, fin = true, rsv1 = false, out: Uint8Array[] = this.out): void {
+    encodeFrame(fin, rsv1, opcode, payload, out, this.receiver.ownArraysUpTo);
   }
 
   private sendControl(opcode: number, data: Uint8Array | string, now: number): void {
@@ -732,7 +737,7 @@ export class ServerConnection implements ReceiverSink {
     const bytes = typeof data === 'string' ? textEncoder.encode(data) : data;
     if (bytes.length > 125) throw new MisuseError('CONTROL_PAYLOAD_TOO_LONG', 'control frame payloads are limited to 125 bytes');
     if (now > this.now) this.now = now;
-    encodeFrame(true, false, opcode, bytes, this.out);
+    this.frame(opcode, bytes);
   }
 }
 

@@ -1,7 +1,7 @@
 // The accelerators change speed only: the same input, cut the same way, gives the same events and the same bytes
 // out with or without them. Streams mix sizes on both sides of every threshold (bulk UTF-8 at 512 B, bulk
 // unmasking at 256 B and per runtime, uninitialized allocation at 16 KiB, the 64 KiB unmask block) with broken
-// UTF-8 at random places, fragments, pings and random chunking.
+// UTF-8 at random places, fragments, pings and random chunking, and a burst of small messages.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { isUtf8 } from 'node:buffer';
@@ -47,7 +47,16 @@ function stream(rand: () => number, breakUtf8: boolean): Uint8Array {
   parts.push(clientFrame(1, concatBytes([ascii, euro.subarray(0, 2)]), { fin: false }));
   parts.push(clientFrame(0, rand() < 0.5 ? concatBytes([euro.subarray(2), ascii]) : ascii));
   parts.push(clientFrame(1, ascii));
-  if (breakUtf8) {
+  // A burst of small messages (one run in one read), around the sizes that get arrays of their own on Bun.
+  const small = [1, 16, 40, 63, 64, 65, 100, 200, 255, 256, 257];
+  const broken = breakUtf8 && rand() < 0.5 ? (rand() * small.length) | 0 : -1;
+  small.forEach((size, i) => {
+    const text = i === broken || rand() < 0.5;
+    const payload = text ? randomText(rand, size) : new Uint8Array(size).map(() => (rand() * 256) | 0);
+    if (i === broken) payload[(rand() * payload.length) | 0] = 0xc0;
+    parts.push(clientFrame(text ? 1 : 2, payload));
+  });
+  if (breakUtf8 && broken < 0) {
     const payload = randomText(rand, 70000);
     payload[(rand() * payload.length) | 0] = 0xff;
     parts.push(clientFrame(1, payload));

@@ -270,14 +270,14 @@ export function wasmUnmask(minBytes = 0): BulkUnmask | undefined {
  * in one call, and the bytes copied back once, instead of a copy in, a call and a copy out per payload. Runs over
  * 64 KiB are declined (the core then unmasks payload by payload).
  */
-export function wasmRunUnmask(): RunUnmask | undefined {
+export function wasmRunUnmask(minBytes = 0): RunUnmask | undefined {
   const module = instance();
   if (module === null) return undefined;
   const { heap, table, xorFrames } = module;
   const heapBuffer = heap.buffer;
   return (buf, start, end, payloads, lengths, masks, count) => {
     const n = end - start;
-    if (n > BLOCK || count > TABLE_MAX_FRAMES) return false;
+    if (n < minBytes || n > BLOCK || count > TABLE_MAX_FRAMES) return false;
     if (!(start >= 0 && end <= buf.length)) throw new RangeError('unmask: range outside its buffer');
     for (let i = 0, t = 0; i < count; i++, t += 3) {
       const at = (payloads[i] as number) - start;

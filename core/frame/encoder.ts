@@ -81,7 +81,8 @@ export function encodeFrameHeader(fin: boolean, rsv1: boolean, opcode: number, p
  * Appends one unmasked frame to `out` and returns the number of bytes appended. A payload of at most
  * {@link COPY_PAYLOAD_MAX_BYTES} is copied behind its header into one new chunk; a larger one is pushed
  * as-is after a separate header chunk, so the caller must not modify it until it has been written.
- * Chunks may share an ArrayBuffer with other chunks (see `output-slab.ts`): never transfer them.
+ * Chunks may share an ArrayBuffer with other chunks (see `output-slab.ts`): never transfer them. Frames of at
+ * most `ownUpTo` bytes get an array of their own (see `Accelerators.ownArraysUpTo`).
  */
 export function encodeFrame(
   fin: boolean,
@@ -89,11 +90,12 @@ export function encodeFrame(
   opcode: number,
   payload: Uint8Array,
   out: Uint8Array[],
+  ownUpTo = 0,
 ): number {
   const length = payload.length;
   const headerLength = frameHeaderLength(length);
   if (length <= COPY_PAYLOAD_MAX_BYTES) {
-    const frame = allocateOutputChunk(headerLength + length);
+    const frame = allocateOutputChunk(headerLength + length, ownUpTo);
     writeHeader(frame, 0, fin, rsv1, opcode, length, null);
     if (length > 0) frame.set(payload, headerLength);
     out.push(frame);

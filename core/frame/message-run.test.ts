@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ConnectionEvent } from '../events.ts';
-import type { ServerConnection } from '../connection.ts';
+import { ServerConnection } from '../connection.ts';
 import type { Accelerators, RunUnmask } from '../accelerators.ts';
 import { unmask } from './mask.ts';
 import { concatBytes, seededRandom } from '../bytes.ts';
@@ -27,6 +27,9 @@ const acceleratorSets: [string, Accelerators][] = [
   ['no accelerator', {}],
   ['a run unmasker', { unmaskRun: jsRunUnmask }],
   ['a run unmasker that declines', { unmaskRun: () => false }],
+  // Small messages copied out of the chunk (as on Bun) instead of viewed in it.
+  ['own arrays for small messages', { ownArraysUpTo: 64 }],
+  ['own arrays and a run unmasker', { ownArraysUpTo: 64, unmaskRun: jsRunUnmask }],
 ];
 
 function show(events: readonly ConnectionEvent[]): string[] {
@@ -178,6 +181,39 @@ test('random bursts, one byte broken now and then, fed whole and cut at random: 
       at += size;
     }
     assert.equal(run(cuts, false, undefined, { unmaskRun: jsRunUnmask }).events, one.events, `round ${round}, cut`);
+  }
+});
+
+test('ownArraysUpTo: messages and frames up to that size own their buffer, larger ones are views', () => {
+  for (const own of [0, 64]) {
+    const got: Uint8Array[] = [];
+    const conn: ServerConnection = new ServerConnection(
+      {
+        accelerators: { ownArraysUpTo: own },
+        onEvent(event) {
+          if (event.type === 'request') conn.accept();
+          if (event.type === 'message') {
+            got.push(event.data);
+            conn.send(event.data);
+          }
+        },
+      },
+      0,
+    );
+    conn.receive(upgradeRequest(), 0);
+    conn.takeWrites();
+    // One message alone in its chunk (the one-message path), then a burst (the run path), text and binary.
+    const sizes = [64, 65, 1, 64, 20, 65];
+    conn.receive(clientFrame(2, new Uint8Array(64).fill(7)), 0);
+    conn.receive(concatBytes(sizes.slice(1).map((n, i) => clientFrame(i % 2 === 0 ? 1 : 2, 'x'.repeat(n)))), 0);
+    assert.equal(got.map((d) => d.length), sizes);
+    const owns = (d: Uint8Array): boolean => d.byteOffset === 0 && d.buffer.byteLength === d.length;
+    got.forEach((data, i) => assert.is(owns(data), data.length <= own, `message ${i} of ${data.length} bytes, ownArraysUpTo ${own}`));
+    assert.equal([...got[0]!], new Array(64).fill(7));
+    assert.is(new TextDecoder().decode(got[1]), 'x'.repeat(65));
+    const writes = conn.takeWrites();
+    assert.equal(writes.map((w) => w.length), sizes.map((n) => n + 2));
+    writes.forEach((w, i) => assert.is(owns(w), w.length <= own, `frame ${i} of ${w.length} bytes, ownArraysUpTo ${own}`));
   }
 });
 

@@ -19,10 +19,11 @@ let slabUsed = 0;
 
 /**
  * A new, writable chunk of exactly `length` bytes whose contents are unspecified (callers overwrite it).
- * Chunks start 8-byte aligned so that word-wise masking can reach them without a head loop.
+ * Chunks start 8-byte aligned so that word-wise masking can reach them without a head loop. Chunks of at most
+ * `ownUpTo` bytes get their own array instead (see `Accelerators.ownArraysUpTo`).
  */
-export function allocateOutputChunk(length: number): Uint8Array {
-  if (length > OUTPUT_SLAB_MAX_CHUNK) return new Uint8Array(length);
+export function allocateOutputChunk(length: number, ownUpTo = 0): Uint8Array {
+  if (length > OUTPUT_SLAB_MAX_CHUNK || length <= ownUpTo) return new Uint8Array(length);
   if (slabUsed + length > OUTPUT_SLAB_BYTES) {
     slab = new Uint8Array(OUTPUT_SLAB_BYTES);
     slabUsed = 0;

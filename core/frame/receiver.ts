@@ -5,7 +5,7 @@ import type { Accelerators, BulkUnmask, RunUnmask } from '../accelerators.ts';
 import { Utf8Validator } from '../text/utf8.ts';
 import { unmask } from './mask.ts';
 import { MessageBuffer } from './message-buffer.ts';
-import { releaseWordViews } from '../bytes.ts';
+import { copySmall, releaseWordViews } from '../bytes.ts';
 import { setFlag } from '../flags.ts';
 
 /** What the receiver reports to its owner (the connection). Called synchronously, in wire order. */
@@ -45,6 +45,7 @@ class ReceiverTools {
   readonly unmask: BulkUnmask | undefined;
   readonly unmaskMinBytes: number;
   readonly unmaskRun: RunUnmask | undefined;
+  readonly ownArraysUpTo: number;
   constructor(limits: Limits, streaming: boolean, accelerators: Accelerators) {
     this.limits = limits;
     this.streaming = streaming;
@@ -52,6 +53,7 @@ class ReceiverTools {
     this.unmask = accelerators.unmask;
     this.unmaskMinBytes = accelerators.minBytes?.unmask ?? BULK_UNMASK_MIN_BYTES;
     this.unmaskRun = accelerators.unmaskRun;
+    this.ownArraysUpTo = accelerators.ownArraysUpTo ?? 0;
   }
 }
 
@@ -229,6 +231,11 @@ export class FrameReceiver {
     return (this.utf8Validator ??= new Utf8Validator(accelerators.validateUtf8, accelerators.minBytes?.validateUtf8));
   }
 
+  /** Up to how many bytes messages and output frames get arrays of their own (`Accelerators.ownArraysUpTo`). */
+  get ownArraysUpTo(): number {
+    return this.tools.ownArraysUpTo;
+  }
+
   /** True while a fragmented message or a frame is only partly received. */
   get midMessage(): boolean {
     return this.messageOpcode !== 0 || this.inPayload || this.headerLength > 0;
@@ -352,7 +359,7 @@ export class FrameReceiver {
       for (let i = 0; i < count && (this.bits & R_STOPPED) === 0; i++) {
         const payload = runPayloads[i] as number;
         const length = runLengths[i] as number;
-        const view = chunk.subarray(payload, payload + length);
+        const view = length <= this.tools.ownArraysUpTo ? copySmall(chunk, payload, length) : chunk.subarray(payload, payload + length);
         this.messageOpcode = text ? TEXT : BINARY;
         if (utf8 !== undefined) {
           utf8.reset();
@@ -485,6 +492,14 @@ export class FrameReceiver {
         const bad = this.utf8.push(dst, at, at + count);
         if (bad >= 0) this.failText(dst, at, bad);
       }
+      return;
+    }
+    if (count <= this.tools.ownArraysUpTo && this.opcode < 8 && !this.messageCompressed && !this.streaming) {
+      // A small whole message gets an array of its own, made without a view (see Accelerators.ownArraysUpTo).
+      this.unmaskTo(buf, start, end, buf, start, false);
+      const bad = this.messageOpcode === TEXT ? this.utf8.push(buf, start, end) : -1;
+      if (bad >= 0) this.failText(buf, start, bad);
+      else this.finishMessage(copySmall(buf, start, count));
       return;
     }
     // One view serves unmasking, validation and delivery (each would otherwise make its own).

@@ -110,6 +110,7 @@ export function testAccelerators(nativeUtf8?: (bytes: Uint8Array) => boolean): A
     ...(unmaskRun === undefined ? {} : { unmaskRun }),
     ...(nativeUtf8 === undefined ? {} : { validateUtf8: nativeUtf8 }),
     allocUninitialized: (size) => new Uint8Array(size).fill(0xa5),
+    ownArraysUpTo: 64,
     minBytes: { unmask: 0, validateUtf8: 0, allocUninitialized: 0 },
   };
 }
