@@ -175,6 +175,7 @@ const F_PLAIN_REQUEST = 2; // the request is plain HTTP (no upgrade)
 const F_BUSY = 4; // inside receive/end/tick
 const F_CLOSE_SENT = 8;
 const F_SENDING_FRAGMENTED = 16; // a message sent with fin: false is not finished
+const F_INPUT_KEPT = 32; // the last chunk received is held while the upgrade is decided
 
 /**
  * The server side of one WebSocket connection (RFC 6455, RFC 7692), without I/O.
@@ -322,11 +323,23 @@ export class ServerConnection implements ReceiverSink {
   // ---------------------------------------------------------------- input
 
   /**
+   * Whether the chunk last passed to {@link receive} may still be referenced after that call: a message or a part
+   * of one was handed out as a view of it, or the core keeps it (bytes that arrive while an upgrade is decided).
+   * When false, the caller may reuse the chunk's memory for its next read (the Deno adapter does, which saves
+   * allocating and zero-filling a read buffer per read when messages span reads and are reassembled anyway).
+   */
+  get retainsInput(): boolean {
+    return (this.flags & F_INPUT_KEPT) !== 0 || this.receiver.inputViewed;
+  }
+
+  /**
    * Bytes from the transport. The chunk may be unmasked in place, and views of it may be handed out in
    * `message` events: the caller must not reuse it.
    */
   receive(chunk: Uint8Array, now: number = this.now): void {
     this.enter(now);
+    this.flags &= ~F_INPUT_KEPT;
+    this.receiver.clearInputViewed();
     try {
       this.lastReceivedAt = this.now;
       this.pingSentAt = -1;
@@ -670,6 +683,7 @@ export class ServerConnection implements ReceiverSink {
       return;
     }
     (phase.pending ??= []).push(chunk);
+    this.flags |= F_INPUT_KEPT;
   }
 
   private failHttp(status: number, code: PeerErrorCode, reason: string, headers: ReadonlyArray<readonly [string, string]>): void {

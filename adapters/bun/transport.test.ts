@@ -44,7 +44,10 @@ function setup(): { socket: FakeSocket; transport: BunTransport; events: string[
   const transport = new BunTransport(socket as unknown as Socket<BunTransport | undefined>);
   const events: string[] = [];
   const sink: TransportSink = {
-    onData: () => events.push('data'),
+    onData: () => {
+      events.push('data');
+      return true;
+    },
     onEnd: () => events.push('end'),
     onWritable: () => events.push('writable'),
     onClosed: () => events.push('closed'),

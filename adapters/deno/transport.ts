@@ -1,7 +1,7 @@
 /**
  * {@link Transport} over a `Deno.Conn` / `Deno.TlsConn`. Reading is a loop of `conn.read` into a buffer that
- * is handed over to the core (which keeps views of it): a large read keeps its buffer and a fresh one is
- * allocated; a small read is copied out so that the buffer is reused. Writes go through one awaited
+ * is handed to the core: after a large read the buffer is reused when the core says no view of it went out,
+ * else a fresh one is allocated; a small read is copied out so that the buffer is reused. Writes go through one awaited
  * queue, in order; small chunks of one tick are merged into one `conn.write`. Backpressure is the await.
  */
 import type { Transport, TransportSink } from '../shared/transport.ts';
@@ -72,21 +72,16 @@ export class DenoTransport implements Transport {
         const n = await this.conn.read(buffer);
         if (n === null) break;
         if (n === 0) continue;
-        let chunk: Uint8Array;
         const nextSize = n === size ? Math.min(size * 2, MAX_READ) : n < size / 4 ? Math.max(size / 2, MIN_READ) : size;
-        if (n < size / 2) {
-          // Small read: copied out, so that a message the application keeps does not pin a mostly empty buffer.
-          chunk = buffer.slice(0, n);
-          if (nextSize !== size) {
-            size = nextSize;
-            buffer = new Uint8Array(size);
-          }
-        } else {
-          chunk = buffer.subarray(0, n); // handed over: the core may keep views of it
+        // A small read is copied out, so that a message the application keeps does not pin a mostly empty buffer.
+        const small = n < size / 2;
+        const kept = this.sink?.onData(small ? buffer.slice(0, n) : buffer.subarray(0, n)) ?? true;
+        // The buffer is reused unless views of it went out (messages that spanned reads were copied, so TLS's
+        // record-sized reads of large messages mostly reuse it): a new one is allocated and zero-filled otherwise.
+        if ((kept && !small) || nextSize !== size) {
           size = nextSize;
           buffer = new Uint8Array(size);
         }
-        this.sink?.onData(chunk);
       }
     } catch {
       /* reset by the peer, TLS failure, or closed by us */

@@ -198,8 +198,8 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
 
   // ---- TransportSink -------------------------------------------------------------------------------
 
-  onData(chunk: Uint8Array): void {
-    if (this.transportClosed) return;
+  onData(chunk: Uint8Array): boolean {
+    if (this.transportClosed) return false;
     const now = monotonicNow();
     this.inPump = true; // handlers run inside receive(); the pump runs once, after it
     try {
@@ -208,6 +208,7 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
       this.inPump = false;
     }
     this.run(now);
+    return this.conn.retainsInput;
   }
 
   /**

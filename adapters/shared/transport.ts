@@ -30,10 +30,11 @@ export interface Transport {
 /** What a transport reports to its session. Every method is safe to call in any state. */
 export interface TransportSink {
   /**
-   * Bytes from the peer. The chunk is handed over: the transport must not reuse its memory (the core may
-   * unmask it in place and keep views of it).
+   * Bytes from the peer. The core may unmask the chunk in place and hand out or keep views of it. Returns
+   * whether it did (the chunk may still be referenced): only when this returns false may the transport reuse
+   * the chunk's memory.
    */
-  onData(chunk: Uint8Array): void;
+  onData(chunk: Uint8Array): boolean;
   /** The read side ended (EOF) or failed; no more data will come. */
   onEnd(): void;
   /** {@link Transport.bufferedAmount} decreased (see {@link Transport.requestDrain}). */

@@ -87,6 +87,7 @@ const R_IN_PAYLOAD = 2;
 const R_FIN = 4;
 const R_MESSAGE_COMPRESSED = 8;
 const R_MESSAGE_FIRST_PART = 16;
+const R_INPUT_VIEWED = 32;
 
 /**
  * Whole messages of one type lying one after another in a chunk (a burst of small messages) are unmasked in one
@@ -236,6 +237,19 @@ export class FrameReceiver {
     return this.tools.ownArraysUpTo;
   }
 
+  /**
+   * Whether a view of an input chunk has been handed out (a message, a streamed part, input to the inflater)
+   * since {@link clearInputViewed}. Bytes the receiver copies (reassembled messages, small messages with
+   * `ownArraysUpTo`, control payloads, header bytes) leave no view behind.
+   */
+  get inputViewed(): boolean {
+    return (this.bits & R_INPUT_VIEWED) !== 0;
+  }
+
+  clearInputViewed(): void {
+    this.bits &= ~R_INPUT_VIEWED;
+  }
+
   /** True while a fragmented message or a frame is only partly received. */
   get midMessage(): boolean {
     return this.messageOpcode !== 0 || this.inPayload || this.headerLength > 0;
@@ -359,7 +373,12 @@ export class FrameReceiver {
       for (let i = 0; i < count && (this.bits & R_STOPPED) === 0; i++) {
         const payload = runPayloads[i] as number;
         const length = runLengths[i] as number;
-        const view = length <= this.tools.ownArraysUpTo ? copySmall(chunk, payload, length) : chunk.subarray(payload, payload + length);
+        let view: Uint8Array;
+        if (length <= this.tools.ownArraysUpTo) view = copySmall(chunk, payload, length);
+        else {
+          view = chunk.subarray(payload, payload + length);
+          this.bits |= R_INPUT_VIEWED;
+        }
         this.messageOpcode = text ? TEXT : BINARY;
         if (utf8 !== undefined) {
           utf8.reset();
@@ -504,6 +523,8 @@ export class FrameReceiver {
     }
     // One view serves unmasking, validation and delivery (each would otherwise make its own).
     const view = buf.subarray(start, end);
+    // Control payloads are copied by the connection before its call returns; anything else may be kept.
+    if (this.opcode < 8) this.bits |= R_INPUT_VIEWED;
     const ascii = this.unmaskTo(view, 0, count, view, 0, this.opcode < 8 && this.messageOpcode === TEXT && !this.messageCompressed);
     if (this.opcode >= 8) {
       if (this.controlLength === 0 && count === this.payloadLength) {
