@@ -334,7 +334,7 @@ export class ServerConnection implements ReceiverSink {
 
   /**
    * Bytes from the transport. The chunk may be unmasked in place, and views of it may be handed out in
-   * `message` events: the caller must not reuse it.
+   * `message` events: the caller must not reuse it unless {@link retainsInput} is false afterwards.
    */
   receive(chunk: Uint8Array, now: number = this.now): void {
     this.enter(now);
