@@ -25,6 +25,13 @@ export interface ExecuteOptions {
   split?: (data: Uint8Array, recordIndex: number) => readonly number[];
   /** Aborts a run that emits more events than this (a runaway guard). Default 1,000,000. */
   maxEvents?: number;
+  /**
+   * Overwrites each input piece right after `receive` when the connection says nothing refers to it any more
+   * (`retainsInput` false), as a transport that reuses its read buffer does. Events are then put in their trace
+   * form only after that, so a delivered view that still pointed into the piece shows the overwritten bytes (as
+   * does an echoed payload, which goes out uncopied).
+   */
+  reuseInput?: boolean;
   /** Replaces the connection (the fuzzer's injected-bug experiments); default `new ServerConnection`. */
   createConnection?: (options: ServerConnectionOptions, now: number) => ServerConnection;
 }
@@ -157,6 +164,12 @@ export function executeTrace(trace: Trace, options: ExecuteOptions = {}): Execut
   });
 
   const events: TraceEvent[] = [];
+  // With reuseInput: events not yet in trace form (see ExecuteOptions.reuseInput).
+  const unsettled: ConnectionEvent[] = [];
+  const settle = (): void => {
+    for (const event of unsettled) events.push(eventToTrace(event));
+    unsettled.length = 0;
+  };
   const takes: Uint8Array[] = [];
   const steps: ExecutedStep[] = [];
   const commandErrors: Array<{ recordIndex: number; message: string }> = [];
@@ -173,7 +186,7 @@ export function executeTrace(trace: Trace, options: ExecuteOptions = {}): Execut
   const runCommand = (conn: ServerConnection, cmd: TraceCommand, t: number, recordIndex: number): void => {
     try {
       applyCommand(conn, cmd, t);
-      if (cmd.type === 'close' && closeCommandAtEvent === undefined && conn.state === 'closing') closeCommandAtEvent = events.length;
+      if (cmd.type === 'close' && closeCommandAtEvent === undefined && conn.state === 'closing') closeCommandAtEvent = events.length + unsettled.length;
     } catch (error) {
       if (!(error instanceof MisuseError)) throw error;
       commandErrors.push({ recordIndex, message: error.message });
@@ -183,8 +196,9 @@ export function executeTrace(trace: Trace, options: ExecuteOptions = {}): Execut
   const connOptions: ServerConnectionOptions = { ...(trace.header.options as ServerConnectionOptions) };
   let conn!: ServerConnection;
   connOptions.onEvent = (event: ConnectionEvent) => {
-    events.push(eventToTrace(event));
-    const index = events.length;
+    if (options.reuseInput === true) unsettled.push(event);
+    else events.push(eventToTrace(event));
+    const index = events.length + unsettled.length;
     if (index > maxEvents) throw new RunawayError(`more than ${maxEvents} events`);
     if (echoApp) {
       try {
@@ -225,13 +239,18 @@ export function executeTrace(trace: Trace, options: ExecuteOptions = {}): Execut
         case 'in': {
           inputBytes += r.data.length;
           const cuts = options.split ? options.split(r.data, recordIndex) : [];
+          const feed = (piece: Uint8Array): void => {
+            conn.receive(piece, r.t);
+            if (options.reuseInput === true && !conn.retainsInput) piece.fill(0xee);
+            settle();
+          };
           let from = 0;
           for (const cut of cuts) {
             if (cut <= from || cut >= r.data.length) continue;
-            conn.receive(r.data.slice(from, cut), r.t);
+            feed(r.data.slice(from, cut));
             from = cut;
           }
-          conn.receive(r.data.slice(from), r.t);
+          feed(r.data.slice(from));
           break;
         }
         case 'tick':
@@ -254,6 +273,7 @@ export function executeTrace(trace: Trace, options: ExecuteOptions = {}): Execut
           truncated = true;
           break run;
       }
+      settle();
       if (takeMode === 'step') take();
       const receiver = (conn as unknown as Record<string, unknown>)['receiver'];
       steps.push({
@@ -277,6 +297,7 @@ export function executeTrace(trace: Trace, options: ExecuteOptions = {}): Execut
       // the connection is broken; what was taken stands
     }
   }
+  settle();
 
   let total = 0;
   for (const t of takes) total += t.length;

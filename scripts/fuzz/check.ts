@@ -83,7 +83,8 @@ export function checkTrace(trace: Trace, options: CheckOptions = {}): CheckResul
             create ? create({ ...o, accelerators }, now) : new ServerConnection({ ...o, accelerators }, now),
         };
   for (const strategy of splits) {
-    const split = executeTrace(trace, { ...splitBase, split: (data) => cutsFor(strategy, data, options.rng) });
+    // Re-chunked, with every piece the core lets go of overwritten at once (see ExecuteOptions.reuseInput).
+    const split = executeTrace(trace, { ...splitBase, reuseInput: true, split: (data) => cutsFor(strategy, data, options.rng) });
     const difference = compareExecutions(execution, split);
     if (difference !== undefined) {
       const how = accelerators === undefined ? strategy : `${strategy}, with accelerators`;
