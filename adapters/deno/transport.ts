@@ -1,8 +1,8 @@
 /**
  * {@link Transport} over a `Deno.Conn` / `Deno.TlsConn`. Reading is a loop of `conn.read` into a buffer that
  * is handed to the core: after a large read the buffer is reused when the core says no view of it went out,
- * else a fresh one is allocated; a small read is copied out so that the buffer is reused. Writes go through one awaited
- * queue, in order; small chunks of one tick are merged into one `conn.write`. Backpressure is the await.
+ * else a fresh one is allocated; a small read is copied out so that the buffer is reused. Writes go through one
+ * awaited queue, in order; small chunks of one tick are merged into one `conn.write`. Backpressure is the await.
  */
 import type { Transport, TransportSink } from '../shared/transport.ts';
 import { WriteQueue } from '../shared/write-queue.ts';
