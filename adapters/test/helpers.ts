@@ -56,6 +56,5 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** Capabilities of the adapter under test; on Deno's node:tls the Node adapter has Deno's TLS limits. */
-export const capabilities: AdapterCapabilities =
-  adapter === 'bun' ? bunCapabilities : adapter === 'deno' ? denoCapabilities : runtime === 'deno' ? { ...nodeCapabilities, tlsBackpressure: false } : nodeCapabilities;
+/** Capabilities of the adapter under test. */
+export const capabilities: AdapterCapabilities = adapter === 'bun' ? bunCapabilities : adapter === 'deno' ? denoCapabilities : nodeCapabilities;

@@ -5,6 +5,7 @@
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import { createHash, randomBytes } from 'node:crypto';
+import { type ClientSocket, DenoTlsSocket } from './deno-tls-socket.ts';
 
 /** A frame as received. */
 export interface Frame {
@@ -28,7 +29,14 @@ export interface ConnectOptions {
   headers?: Record<string, string>;
   /** Bytes to send right after the request head, in the same write. */
   extra?: Uint8Array;
+  /**
+   * On Deno over TLS: connect with `Deno.connectTls`, trusting this certificate (PEM), so that `socket.pause()`
+   * really stops reading (see deno-tls-socket.ts). Ignored elsewhere.
+   */
+  denoTlsCa?: string;
 }
+
+const onDeno = typeof (globalThis as { Deno?: unknown }).Deno !== 'undefined';
 
 const TIMEOUT_MS = 5000;
 const encoder = new TextEncoder();
@@ -73,7 +81,7 @@ export function acceptKeyFor(key: string): string {
 
 /** A raw test client. */
 export class RawClient {
-  readonly socket: net.Socket;
+  readonly socket: ClientSocket;
   key = '';
   /** The response head, once read. */
   response: HttpHead | undefined;
@@ -83,7 +91,7 @@ export class RawClient {
   /** Resolves when the socket has closed. */
   readonly closed: Promise<void>;
 
-  private constructor(socket: net.Socket) {
+  private constructor(socket: ClientSocket) {
     this.socket = socket;
     this.closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     socket.on('data', (chunk: Uint8Array) => {
@@ -111,8 +119,9 @@ export class RawClient {
   }
 
   /** Opens a TCP or TLS connection (no handshake yet). */
-  static open(port: number, secure: boolean): Promise<RawClient> {
-    return new Promise<RawClient>((resolve, reject) => {
+  static async open(port: number, secure: boolean, options: Pick<ConnectOptions, 'denoTlsCa'> = {}): Promise<RawClient> {
+    if (secure && onDeno && options.denoTlsCa !== undefined) return new RawClient(await DenoTlsSocket.connect(port, options.denoTlsCa));
+    return await new Promise<RawClient>((resolve, reject) => {
       const socket = secure
         ? tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false, servername: 'localhost', ALPNProtocols: ['http/1.1'] })
         : net.connect({ host: '127.0.0.1', port });
@@ -127,7 +136,7 @@ export class RawClient {
 
   /** Opens and sends an upgrade request; does not wait for the response. */
   static async start(port: number, secure: boolean, options: ConnectOptions = {}): Promise<RawClient> {
-    const client = await RawClient.open(port, secure);
+    const client = await RawClient.open(port, secure, options);
     client.sendUpgrade(options);
     return client;
   }
