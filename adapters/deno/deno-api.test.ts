@@ -11,6 +11,7 @@ function denoWith(states: Record<string, string>): DenoNamespace {
     listen: unused,
     listenTls: unused,
     readTextFile: unused,
+    errors: { BadResource: class extends Error {}, Interrupted: class extends Error {} },
     permissions: { querySync: ({ name }) => ({ state: states[name] ?? 'prompt' }) },
   };
 }

@@ -22,8 +22,9 @@ export interface DenoConn {
 }
 
 /** `Deno.Listener`, as used here. */
-export interface DenoListener extends AsyncIterable<DenoConn> {
+export interface DenoListener {
   readonly addr: DenoNetAddr;
+  accept(): Promise<DenoConn>;
   close(): void;
 }
 
@@ -32,6 +33,8 @@ export interface DenoNamespace {
   listen(options: { hostname: string; port: number; transport?: 'tcp' }): DenoListener;
   listenTls(options: { hostname: string; port: number; cert: string; key: string; alpnProtocols?: string[] }): DenoListener;
   readTextFile(path: string): Promise<string>;
+  /** Error classes; `BadResource` and `Interrupted` are what a closed listener's `accept()` rejects with. */
+  readonly errors: { readonly BadResource: abstract new () => Error; readonly Interrupted: abstract new () => Error };
   readonly permissions: { querySync(descriptor: { name: 'env' | 'ffi' | 'read' }): { readonly state: string } };
 }
 

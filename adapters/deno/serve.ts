@@ -8,8 +8,9 @@ import type { ServeOptions, Server, TlsConfig } from '../shared/types.ts';
 import { resolveAddress, resolveServerConfig } from '../shared/options.ts';
 import { acceleratorsFor } from '../shared/accelerators.ts';
 import { ServerState } from '../shared/server-state.ts';
-import { denoNamespace, nativeAddonsAllowed, type DenoListener, type DenoNamespace } from './deno-api.ts';
+import { denoNamespace, nativeAddonsAllowed, type DenoConn, type DenoListener, type DenoNamespace } from './deno-api.ts';
 import { DenoTransport } from './transport.ts';
+import { acceptLoop } from './accept-loop.ts';
 
 async function loadTls(deno: DenoNamespace, tls: TlsConfig): Promise<{ cert: string; key: string }> {
   const cert = tls.cert ?? (tls.certFile !== undefined ? await deno.readTextFile(tls.certFile) : undefined);
@@ -20,24 +21,41 @@ async function loadTls(deno: DenoNamespace, tls: TlsConfig): Promise<{ cert: str
   return { cert, key };
 }
 
-async function acceptLoop<T>(listener: DenoListener, state: ServerState<T>): Promise<void> {
-  try {
-    for await (const conn of listener) {
+/** Accepts connections until `stopping.stopped`; `stopping.wake` ends a pause between failed accepts early. */
+function acceptConnections<T>(deno: DenoNamespace, listener: DenoListener, state: ServerState<T>, stopping: Stopping): Promise<void> {
+  return acceptLoop<DenoConn>({
+    accept: () => listener.accept(),
+    onConnection(conn) {
       if (!state.accepting) {
         try {
           conn.close();
         } catch {
           /* gone */
         }
-        continue;
+        return;
       }
       const transport = new DenoTransport(conn);
       transport.sink = state.connect(transport);
       transport.start();
-    }
-  } catch {
-    /* the listener was closed */
-  }
+    },
+    stopped: () => stopping.stopped,
+    listenerGone: (error) => error instanceof deno.errors.BadResource || error instanceof deno.errors.Interrupted,
+    // The message only: formatting an Error's stack opens files, and out of descriptors Deno 2.9 then panics.
+    onError: (error) => console.error(`websock: accept failed (${error instanceof Error ? error.message : String(error)}), retrying`),
+    pause: (ms) =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        stopping.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      }),
+  });
+}
+
+interface Stopping {
+  stopped: boolean;
+  wake: () => void;
 }
 
 /** Starts a WebSocket server on Deno. Resolves once listening. */
@@ -54,9 +72,12 @@ export async function serve<T = undefined>(options: ServeOptions<T>): Promise<Se
   } else {
     listener = deno.listen({ hostname, port, transport: 'tcp' });
   }
-  const accepting = acceptLoop(listener, state);
+  const stopping: Stopping = { stopped: false, wake: () => {} };
+  const accepting = acceptConnections(deno, listener, state, stopping);
   const boundPort = listener.addr.port;
   return state.server(boundPort, hostname, async (stopOptions) => {
+    stopping.stopped = true;
+    stopping.wake();
     try {
       listener.close();
     } catch {
