@@ -209,6 +209,26 @@ framing('declared frame length over the limit → 1009 before any payload', () =
   const h = expectFailure(frame.subarray(0, 8), 1009, 'FRAME_TOO_LARGE', { limits: { maxFrameSize: 1000 } });
   assert.ok(h.events.every((e) => e.type !== 'message'));
 });
+framing('a message buffer the runtime cannot allocate → 1011 for this connection, no exception', () => {
+  const refuse = () => {
+    throw new RangeError('Array buffer allocation failed');
+  };
+  const frame = clientFrame(2, new Uint8Array(2000));
+  // The payload spans chunks, so it is reassembled; the buffer of the exact declared size is refused (a smaller
+  // one the first piece fell back to is not enough for the rest).
+  const h = openEcho({ accelerators: { allocUninitialized: refuse, minBytes: { allocUninitialized: 0 } } });
+  h.feed(frame.subarray(0, 100));
+  assert.is(errorOf(h.events), undefined);
+  h.feed(frame.subarray(100));
+  const error = errorOf(h.events);
+  assert.is(error?.code, 'OUT_OF_MEMORY');
+  assert.is(error?.closeCode, 1011);
+  const frames = framesAfterHandshake(h);
+  assert.is(frames.length, 1);
+  assert.is((frames[0]!.payload[0]! << 8) | frames[0]!.payload[1]!, 1011);
+  assert.is(h.conn.state, 'closed');
+  assert.ok(h.events.every((e) => e.type !== 'message'));
+});
 framing('message over the limit across fragments → 1009', () => {
   const parts = [clientFrame(2, new Uint8Array(600), { fin: false }), clientFrame(0, new Uint8Array(600))];
   expectFailure(concatBytes(parts), 1009, 'MESSAGE_TOO_LARGE', { limits: { maxMessageSize: 1000 } });

@@ -36,6 +36,7 @@ export type PeerErrorCode =
   | 'INVALID_CLOSE_REASON' // 1007
   | 'DEFLATE_ERROR' // 1007 (corrupt compressed data)
   | 'DATA_AFTER_CLOSE' // frames after the peer's close frame: ignored, reported
+  | 'OUT_OF_MEMORY' // 1011: the runtime could not allocate a message's buffer (a memory or address-space limit)
   // Time and transport.
   | 'IDLE_TIMEOUT' // no traffic from the peer after a keepalive ping (1001 sent, transport closed)
   | 'CLOSE_TIMEOUT' // the peer did not complete the close handshake in time

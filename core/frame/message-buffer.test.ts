@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { MessageBuffer } from './message-buffer.ts';
+import { MessageBuffer, RESERVE_AHEAD_BYTES } from './message-buffer.ts';
 
 function counting(): { alloc: (n: number) => Uint8Array; sizes: number[] } {
   const sizes: number[] = [];
@@ -44,6 +44,48 @@ test('extend hands out the place of the next bytes and grows the buffer', () => 
   assert.is(m.size, 13);
   assert.equal([...m.take()], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
   assert.is(m.size, 0);
+});
+
+test('a declared size beyond the look-ahead is not reserved at once: the buffer doubles as bytes arrive, ending exact', () => {
+  const { alloc, sizes } = counting();
+  const m = new MessageBuffer(alloc);
+  const total = 5 * RESERVE_AHEAD_BYTES + 7;
+  m.reserve(total, true);
+  assert.ok(m.bytes.length <= RESERVE_AHEAD_BYTES, `reserved ${m.bytes.length} for one declared frame`);
+  const lengths: number[] = [];
+  const piece = 65536;
+  for (let at = 0; at < total; at += piece) {
+    const n = Math.min(piece, total - at);
+    m.append(new Uint8Array(n).fill((at / piece) & 0xff), 0, n);
+    if (lengths[lengths.length - 1] !== m.bytes.length) lengths.push(m.bytes.length);
+    assert.ok(m.bytes.length <= Math.max(RESERVE_AHEAD_BYTES, 2 * m.size), 'held memory stays within twice what arrived');
+  }
+  assert.equal(lengths, [RESERVE_AHEAD_BYTES, 2 * RESERVE_AHEAD_BYTES, 4 * RESERVE_AHEAD_BYTES, total]);
+  assert.equal(sizes, [total], 'only the exact final buffer is uninitialized');
+  const out = m.take();
+  assert.is(out.length, total);
+  assert.is(out.buffer.byteLength, total);
+  assert.ok(out.every((b, i) => b === (Math.floor(i / piece) & 0xff)), 'every byte as written, none left from the allocator');
+});
+
+test('an allocation the runtime refuses is reported, not thrown, and leaves the buffer as it was', () => {
+  let refuse = false;
+  const m = new MessageBuffer((n) => {
+    if (refuse) throw new RangeError('Array buffer allocation failed');
+    return new Uint8Array(n);
+  }, 0);
+  m.reserve(8, true);
+  assert.ok(m.append(new Uint8Array([1, 2, 3, 4]), 0, 4));
+  refuse = true;
+  const big = new MessageBuffer(() => {
+    throw new RangeError('Array buffer allocation failed');
+  }, 0);
+  assert.not.ok(big.reserve(100, true));
+  assert.is(big.extend(100), -1);
+  assert.not.ok(big.append(new Uint8Array(100), 0, 100));
+  assert.is(big.size, 0);
+  assert.ok(m.append(new Uint8Array([5, 6, 7, 8]), 0, 4), 'room reserved before the refusal is still used');
+  assert.equal([...m.take()], [1, 2, 3, 4, 5, 6, 7, 8]);
 });
 
 test.run();

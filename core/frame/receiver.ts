@@ -415,6 +415,11 @@ export class FrameReceiver {
     return false;
   }
 
+  /** The message's buffer could not be allocated: this connection closes (1011), the process goes on. */
+  private outOfMemory(): void {
+    this.fail('OUT_OF_MEMORY', 1011, `no memory for a message of ${this.message.size} bytes and more`);
+  }
+
   /** RFC 6455 §5.2/§5.4/§5.5: checks that need only the first two bytes, so a bad frame fails at once. */
   private checkStart(b0: number, b1: number): boolean {
     const opcode = b0 & 0x0f;
@@ -505,6 +510,7 @@ export class FrameReceiver {
       // A final frame starting the buffer fixes the message's exact size.
       if (this.message.size === 0) this.message.reserve(this.fin ? this.remaining + count : count, this.fin);
       const at = this.message.extend(count);
+      if (at < 0) return this.outOfMemory();
       const dst = this.message.bytes;
       const ascii = this.unmaskTo(buf, start, end, dst, at, this.messageOpcode === TEXT);
       if (this.messageOpcode === TEXT && !(ascii && this.utf8.betweenSequences)) {
@@ -590,7 +596,11 @@ export class FrameReceiver {
       }
       if (status !== 'ok') continue;
       if (this.streaming) this.deliverPart(part, false);
-      else this.message.append(part, 0, part.length);
+      else if (!this.message.append(part, 0, part.length)) {
+        out.length = 0;
+        this.outOfMemory();
+        return;
+      }
     }
     out.length = 0;
     if (status === 'too-big') {
