@@ -33,6 +33,8 @@ const server = await serveOnCurrentRuntime({
   ...(tls !== undefined ? { tls } : {}),
   deflate: flags.values.has('deflate') ? {} : false,
   limits: { maxMessageSize: MAX, maxFrameSize: MAX, pingIntervalMs: 0 },
+  // A benchmark and test tool: the bench holds 10,000 idle connections and more, as the references allow.
+  maxConnections: Infinity,
   // Text stays bytes (validated on the way in, checked again by sendText): an echo has no use for strings.
   textMessages: 'bytes',
   websocket: {

@@ -42,7 +42,7 @@ async function loadTls(tls: TlsConfig): Promise<{ cert: string; key: string; pas
 function socketHandlers<T>(state: ServerState<T>, secure: boolean): SocketHandler<BunTransport | undefined> {
   return {
     open(socket: BunSocket) {
-      if (!state.accepting) {
+      if (!state.admits()) {
         socket.terminate();
         return;
       }

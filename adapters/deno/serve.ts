@@ -26,7 +26,7 @@ function acceptConnections<T>(deno: DenoNamespace, listener: DenoListener, state
   return acceptLoop<DenoConn>({
     accept: () => listener.accept(),
     onConnection(conn) {
-      if (!state.accepting) {
+      if (!state.admits()) {
         try {
           conn.close();
         } catch {

@@ -53,7 +53,7 @@ export async function serve<T = undefined>(options: NodeServeOptions<T>): Promis
   const config = resolveServerConfig<T>(options as ServeOptions<T>, { decodeText: decodeUtf8Buffer, accelerators: acceleratorsFor('node'), secure });
   const state = new ServerState<T>(config);
   const onSocket = (socket: net.Socket): void => {
-    if (!state.accepting) {
+    if (!state.admits()) {
       socket.destroy();
       return;
     }
@@ -80,6 +80,9 @@ export async function serve<T = undefined>(options: NodeServeOptions<T>): Promis
     server = net.createServer();
     server.on('connection', onSocket);
   }
+  // Node's own bound also counts sockets still in their TLS handshake, and refuses them before it.
+  if (config.maxConnections !== Infinity) server.maxConnections = config.maxConnections;
+  server.on('drop', () => state.noteRefused());
   await listen(server, port, hostname);
   const address = server.address() as net.AddressInfo;
   server.on('error', (error) => console.error('websock: server error:', error));

@@ -32,6 +32,9 @@ export interface UpgradeHandler {
   stop(options?: { timeoutMs?: number; force?: boolean }): Promise<void>;
 }
 
+/** The answer to an upgrade beyond `maxConnections`. */
+const AT_CAPACITY = 'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
+
 /** Node's flat `rawHeaders` list as `[name, value]` pairs. */
 function headerPairs(raw: readonly string[]): [string, string][] {
   const pairs: [string, string][] = [];
@@ -46,8 +49,10 @@ export function createUpgradeHandler<T = undefined>(options: UpgradeHandlerOptio
   return {
     handleUpgrade(req, duplex, head) {
       const socket = duplex as Socket;
-      if (!state.accepting) {
-        socket.destroy();
+      if (!state.admits()) {
+        // At capacity: node:http parsed the request already, so an answer costs nothing here (unlike at accept).
+        if (state.accepting) socket.end(AT_CAPACITY, () => socket.destroy());
+        else socket.destroy();
         return;
       }
       socket.setTimeout(0); // node:http's timeouts no longer apply; the core's do

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { resolveAddress, resolveServerConfig, serverUrl } from './options.ts';
+import { DEFAULT_MAX_CONNECTIONS, resolveAddress, resolveServerConfig, serverUrl } from './options.ts';
 import { MisuseError } from '../../core/errors.ts';
 import { DEFAULT_LIMITS } from '../../core/limits.ts';
 import type { ServeOptions } from './types.ts';
@@ -15,6 +15,8 @@ test('defaults: water marks from the limits, wait policy, 1008', () => {
   assert.is(c.limitCloseCode, 1008);
   assert.is(c.receiveMode, 'message');
   assert.is(c.stopTimeoutMs, DEFAULT_LIMITS.closeTimeoutMs + 1000);
+  assert.is(c.maxConnections, DEFAULT_MAX_CONNECTIONS);
+  assert.is(resolve({ maxConnections: Infinity }).maxConnections, Infinity);
 });
 
 test('misuse throws MisuseError', () => {
@@ -25,6 +27,9 @@ test('misuse throws MisuseError', () => {
     { receiveMode: 'bytes' },
     { protocols: [''] },
     { limits: { maxFrameSize: -1 } },
+    { maxConnections: 0 },
+    { maxConnections: 2.5 },
+    { maxConnections: NaN },
   ]) {
     assert.throws(() => resolve(bad as Partial<ServeOptions<unknown>>), (e: unknown) => e instanceof MisuseError, JSON.stringify(bad));
   }

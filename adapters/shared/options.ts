@@ -35,9 +35,14 @@ export interface ServerConfig<T> {
   readonly accelerators: Accelerators;
   readonly secure: boolean;
   readonly stopTimeoutMs: number;
+  /** Most connections at once (see ServeOptions.maxConnections). */
+  readonly maxConnections: number;
   /** Where connections are recorded, when the `record` option is on. */
   readonly traces: TraceSink | undefined;
 }
+
+/** Default of `ServeOptions.maxConnections`. */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
 
 function check(condition: boolean, message: string): void {
   if (!condition) throw new MisuseError('INVALID_OPTION', message);
@@ -78,6 +83,8 @@ export function resolveServerConfig<T>(
   check(Array.isArray(protocols) && protocols.every((p) => typeof p === 'string' && p.length > 0), 'protocols must be an array of non-empty strings');
   const stopTimeoutMs = options.stopTimeoutMs ?? limits.closeTimeoutMs + 1000;
   check(Number.isFinite(stopTimeoutMs) && stopTimeoutMs >= 0, 'stopTimeoutMs must be a finite number >= 0');
+  const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  check(maxConnections === Infinity || (Number.isInteger(maxConnections) && maxConnections >= 1), 'maxConnections must be an integer >= 1, or Infinity');
   return {
     limits,
     deflate: options.deflate ?? false,
@@ -97,6 +104,7 @@ export function resolveServerConfig<T>(
     accelerators: runtime.accelerators ?? {},
     secure: runtime.secure,
     stopTimeoutMs,
+    maxConnections,
     traces: options.record === undefined ? undefined : new TraceSink(options.record),
   };
 }

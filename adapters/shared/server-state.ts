@@ -25,11 +25,35 @@ export class ServerState<T> implements SessionOwner<T> {
   readonly topics: TopicRegistry<Session<T>>;
   /** False once `stop()` has begun: adapters drop new sockets. */
   accepting = true;
+  /** A run of refusals at `maxConnections` is under way (it was logged). */
+  private refusing = false;
   private emptyWaiters: (() => void)[] = [];
 
   constructor(config: ServerConfig<T>) {
     this.config = config;
     this.topics = new TopicRegistry<Session<T>>(config.topicLimits);
+  }
+
+  /**
+   * Whether a socket just accepted may have a session: the server is not stopping and is under
+   * `maxConnections`. Adapters close the socket at once otherwise (before any TLS handshake where they can).
+   */
+  admits(): boolean {
+    if (!this.accepting) return false;
+    const max = this.config.maxConnections;
+    if (this.sessions.size < max) {
+      this.refusing = false;
+      return true;
+    }
+    this.noteRefused();
+    return false;
+  }
+
+  /** A socket was refused at `maxConnections` (by {@link admits}, or by the runtime's own bound): logged once per run. */
+  noteRefused(): void {
+    if (this.refusing) return;
+    this.refusing = true;
+    console.error(`websock: maxConnections (${this.config.maxConnections}) reached: new connections are closed until some end`);
   }
 
   /** Starts a session over a freshly accepted transport. The adapter routes the transport's events to it. */

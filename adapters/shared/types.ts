@@ -198,6 +198,14 @@ export interface ServeOptions<T> {
   /** Upper bound of `stop()`'s wait for close handshakes, in ms. Default `limits.closeTimeoutMs` + 1000. */
   stopTimeoutMs?: number;
   /**
+   * Most connections at once, handshakes in progress included. A socket accepted beyond it is closed at once,
+   * without an answer (an answer over TLS would cost a handshake per attempt), and the first such refusal of a
+   * run is logged. Default 10,000: 25–120 MB of idle connections depending on the runtime, and a bound below
+   * the file-descriptor limit, where accepting fails (Bun then spins a core). `Infinity` removes the bound;
+   * raise `ulimit -n` with it.
+   */
+  maxConnections?: number;
+  /**
    * Record each connection as a trace (core/trace format v1) into `dir`, bounded per connection and in total;
    * replay with `npm run replay -- FILE`. Off by default (traces hold message contents).
    */

@@ -712,6 +712,31 @@ function defineSuite(secure: boolean): void {
     assert.ok(refused, 'no longer accepting');
   });
 
+  test('maxConnections: a connection beyond it is closed unanswered; once one ends, connections are taken again', async () => {
+    await withServer({ maxConnections: 2, websocket: echo }, async (server) => {
+      const first = await connect(server);
+      const second = await connect(server);
+      await waitUntil(() => server.connections === 2, 'two connections');
+      let refused: unknown;
+      try {
+        (await RawClient.connect(server.port, secure)).destroy();
+      } catch (error) {
+        refused = error;
+      }
+      assert.ok(refused !== undefined, 'the third connection got no 101');
+      assert.is(server.connections, 2);
+      second.sendText('still served');
+      assert.is(await second.nextText(), 'still served');
+      first.destroy();
+      await waitUntil(() => server.connections === 1, 'the first one gone');
+      const third = await connect(server);
+      third.sendText('taken again');
+      assert.is(await third.nextText(), 'taken again');
+      second.destroy();
+      third.destroy();
+    });
+  });
+
   test('stop() while an async upgrade and an async fetch are pending finishes and drops them', async () => {
     const server = await serve({
       port: 0,
@@ -1043,6 +1068,25 @@ const nodeOnly = suite('node adapter: handleUpgrade on node:http');
   client.sendClose(1001);
   await stopped;
   assert.is(handler.connections, 0);
+  await new Promise<void>((resolve) => http.close(() => resolve()));
+});
+(runtime === 'node' ? nodeOnly : nodeOnly.skip)('handleUpgrade beyond maxConnections answers 503 and closes', async () => {
+  const { createServer } = await import('node:http');
+  const { createUpgradeHandler } = await import('../node/index.ts');
+  const handler = createUpgradeHandler({ maxConnections: 1, websocket: {} });
+  const http = createServer((_req, res) => res.end('plain'));
+  http.on('upgrade', (req, socket, head) => handler.handleUpgrade(req, socket, head));
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const port = (http.address() as net.AddressInfo).port;
+  const first = await RawClient.connect(port, false);
+  const second = await RawClient.start(port, false);
+  assert.is((await second.readHead()).status, 503);
+  await second.waitClosed();
+  assert.is(handler.connections, 1);
+  first.destroy();
+  await waitUntil(() => handler.connections === 0, 'the first one gone');
+  (await RawClient.connect(port, false)).destroy();
+  await handler.stop({ timeoutMs: 200 });
   await new Promise<void>((resolve) => http.close(() => resolve()));
 });
 nodeOnly.run();
