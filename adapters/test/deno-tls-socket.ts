@@ -40,8 +40,9 @@ const READ_BYTES = 64 * 1024;
 export class DenoTlsSocket implements ClientSocket {
   destroyed = false;
   private readonly listeners = new Map<EventName, Listener[]>();
-  private paused = false;
-  private wakeReader: (() => void) | undefined;
+  /** While paused: resolves on resume (or destroy). */
+  private gate: Promise<void> | undefined;
+  private openGate: (() => void) | undefined;
   /** Writes go out one at a time, in order. */
   private writing: Promise<void> = Promise.resolve();
 
@@ -80,7 +81,7 @@ export class DenoTlsSocket implements ClientSocket {
     const buffer = new Uint8Array(READ_BYTES);
     try {
       for (;;) {
-        while (this.paused && !this.destroyed) await new Promise<void>((resolve) => (this.wakeReader = resolve));
+        while (this.gate !== undefined && !this.destroyed) await this.gate;
         if (this.destroyed) return;
         const n = await this.conn.read(buffer);
         if (n === null) {
@@ -121,13 +122,12 @@ export class DenoTlsSocket implements ClientSocket {
   }
 
   pause(): void {
-    this.paused = true;
+    this.gate ??= new Promise<void>((resolve) => (this.openGate = resolve));
   }
 
   resume(): void {
-    this.paused = false;
-    const wake = this.wakeReader;
-    this.wakeReader = undefined;
-    wake?.();
+    const open = this.openGate;
+    this.gate = this.openGate = undefined;
+    open?.();
   }
 }
