@@ -60,6 +60,8 @@ export async function serve<T = undefined>(options: NodeServeOptions<T>): Promis
     attachSocket(state, socket);
   };
   let server: net.Server;
+  /** TLS: every TCP socket, so that stop() can end those still in their handshake (no session knows them). */
+  const tcpSockets = new Set<net.Socket>();
   if (options.tls !== undefined) {
     const { cert, key, certFile: _certFile, keyFile: _keyFile, ...passthrough } = options.tls;
     const material = await loadTlsMaterial({ cert, key, certFile: _certFile, keyFile: _keyFile });
@@ -76,6 +78,10 @@ export async function serve<T = undefined>(options: NodeServeOptions<T>): Promis
     // Nothing reached the application. node:tls destroys the socket after a failed handshake, but not after
     // `handshakeTimeout` (a peer that never sends a ClientHello): that one would stay open, and hold stop().
     server.on('tlsClientError', (_error: Error, socket: { destroy(): void }) => socket.destroy());
+    server.on('connection', (socket: net.Socket) => {
+      tcpSockets.add(socket);
+      socket.once('close', () => tcpSockets.delete(socket));
+    });
   } else {
     server = net.createServer();
     server.on('connection', onSocket);
@@ -89,6 +95,9 @@ export async function serve<T = undefined>(options: NodeServeOptions<T>): Promis
   return state.server(address.port, hostname, async (stopOptions) => {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     await state.shutdown(stopOptions);
+    // The sessions are over; what is left never finished its TLS handshake (server.close() would wait for
+    // node:tls's handshakeTimeout).
+    for (const socket of tcpSockets) socket.destroy();
     await closed;
   });
 }

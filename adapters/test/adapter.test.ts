@@ -737,6 +737,19 @@ function defineSuite(secure: boolean): void {
     });
   });
 
+  (secure ? test : test.skip)('stop() ends a connection that never started its TLS handshake', async () => {
+    // A long handshake timeout: stop() must not wait for it (node:tls's server.close() would).
+    const server = await serve({ port: 0, tls: certificate, limits: { handshakeTimeoutMs: 60_000 }, websocket: {} });
+    const silent = net.connect({ host: '127.0.0.1', port: server.port });
+    await new Promise<void>((resolve) => silent.once('connect', () => resolve()));
+    await sleep(100); // accepted by the server
+    let stopped = false;
+    const stopping = server.stop({ timeoutMs: 200 }).then(() => (stopped = true));
+    await waitUntil(() => stopped, 'stop() to finish before the handshake timeout', 15_000);
+    await stopping;
+    silent.destroy();
+  });
+
   test('stop() while an async upgrade and an async fetch are pending finishes and drops them', async () => {
     const server = await serve({
       port: 0,
