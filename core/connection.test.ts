@@ -122,6 +122,21 @@ handshake('subprotocol must be one the client offered', () => {
   assert.is(h.conn.protocol, 'superchat');
 });
 
+handshake('HEAD: the refusal has its headers and no content; plain requests are checked before the hook', () => {
+  const h = harness({});
+  h.feed(new TextEncoder().encode('HEAD / HTTP/1.1\r\nHost: a\r\n\r\n'));
+  const text = new TextDecoder().decode(h.output());
+  assert.ok(text.startsWith('HTTP/1.1 405 '), text);
+  assert.ok(text.endsWith('\r\n\r\n'), 'no content after the head');
+  const events: string[] = [];
+  const plain = harness({ plainHttp: true }, (event) => void events.push(event.type));
+  plain.feed(new TextEncoder().encode('POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc'));
+  assert.ok(new TextDecoder().decode(plain.output()).startsWith('HTTP/1.1 413 '));
+  assert.ok(!events.includes('http-request'), 'the hook never saw it');
+  assert.ok(events.includes('error'));
+  assert.ok(plain.conn.transportShouldClose);
+});
+
 handshake('plainHttp: a request without Upgrade becomes an http-request event', () => {
   const h = harness({ plainHttp: true }, (event, conn) => {
     if (event.type === 'http-request') conn.reject({ status: 200, body: 'hello' });

@@ -7,7 +7,7 @@ import type { Accelerators } from './accelerators.ts';
 import { encodeFrame } from './frame/encoder.ts';
 import { encodeClosePayload, encodeClosePayloadUnchecked, parseClosePayload, type ParsedClosePayload } from './close.ts';
 import { RequestHeadParser, type RequestHead } from './http/request-parser.ts';
-import { buildAcceptResponse, buildRejectResponse, headerMap, validateUpgrade } from './http/handshake.ts';
+import { buildAcceptResponse, buildRejectResponse, validatePlainRequest, validateUpgrade } from './http/handshake.ts';
 import { resolveDeflateOptions, type DeflateOptions, type DeflateParams, type ResolvedDeflateOptions } from './deflate/options.ts';
 import { formatDeflateResponse, negotiateDeflate, type DeflateAgreement } from './deflate/negotiation.ts';
 import { pakoCodec, type DeflateCodec, type MessageCompressor } from './deflate/codec.ts';
@@ -176,6 +176,7 @@ const F_BUSY = 4; // inside receive/end/tick
 const F_CLOSE_SENT = 8;
 const F_SENDING_FRAGMENTED = 16; // a message sent with fin: false is not finished
 const F_INPUT_KEPT = 32; // the last chunk received is held while the upgrade is decided
+const F_HEAD_REQUEST = 64; // the request's method is HEAD: its response carries no content (RFC 9110 §9.3.2)
 
 /**
  * The server side of one WebSocket connection (RFC 6455, RFC 7692), without I/O.
@@ -490,7 +491,7 @@ export class ServerConnection implements ReceiverSink {
       throw new MisuseError('INVALID_OPTION', `status must be an integer 200-599, got ${String(status)}`);
     }
     if (now > this.now) this.now = now;
-    this.out.push(buildRejectResponse(status, { headers: options.headers, body: options.body }));
+    this.out.push(buildRejectResponse(status, { headers: options.headers, body: options.body, headOnly: this.has(F_HEAD_REQUEST) }));
     this.finish('reject', 1006, '');
   }
 
@@ -655,10 +656,17 @@ export class ServerConnection implements ReceiverSink {
   }
 
   private onHead(head: RequestHead): void {
+    if (head.method === 'HEAD') this.flags |= F_HEAD_REQUEST;
     if (this.has(F_PLAIN_HTTP) && !hasHeader(head.rawHeaders, 'upgrade')) {
+      const checked = validatePlainRequest(head);
+      if (!checked.ok) {
+        this.failHttp(checked.status, checked.code, checked.reason, checked.headers);
+        return;
+      }
       this.flags |= F_PLAIN_REQUEST;
       this.move('request-complete');
-      this.emit({ type: 'http-request', request: plainRequest(head) });
+      const request: PlainHttpRequest = { method: head.method, target: checked.target, httpVersion: head.httpVersion, headers: checked.headers, rawHeaders: head.rawHeaders };
+      this.emit({ type: 'http-request', request });
       return;
     }
     const result = validateUpgrade(head);
@@ -687,7 +695,7 @@ export class ServerConnection implements ReceiverSink {
   }
 
   private failHttp(status: number, code: PeerErrorCode, reason: string, headers: ReadonlyArray<readonly [string, string]>): void {
-    this.out.push(buildRejectResponse(status, { headers, body: reason }));
+    this.out.push(buildRejectResponse(status, { headers, body: reason, headOnly: this.has(F_HEAD_REQUEST) }));
     this.finish('fail', 1006, '', this.errorEvent(code, reason, undefined, status));
   }
 
@@ -775,10 +783,6 @@ function offeredWindowParams(request: HandshakeRequest, deflate: DeflateParams):
 function hasHeader(rawHeaders: ReadonlyArray<readonly [string, string]>, name: string): boolean {
   for (const [key] of rawHeaders) if (key.toLowerCase() === name) return true;
   return false;
-}
-
-function plainRequest(head: RequestHead): PlainHttpRequest {
-  return { method: head.method, target: head.target, httpVersion: head.httpVersion, headers: headerMap(head.rawHeaders), rawHeaders: head.rawHeaders };
 }
 
 /** Decodes validated UTF-8 (a convenience for callers without a faster runtime decoder). */

@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { MisuseError } from '../errors.ts';
-import { buildAcceptResponse, buildRejectResponse, validateUpgrade } from './handshake.ts';
+import { buildAcceptResponse, buildRejectResponse, validatePlainRequest, validateUpgrade } from './handshake.ts';
 import type { RequestHeadInput } from './handshake.ts';
 import { RequestHeadParser } from './request-parser.ts';
 
@@ -318,3 +318,53 @@ valid.run();
 refused.run();
 responses.run();
 misuse.run();
+
+const targets = suite('request-target and plain requests');
+
+targets('an upgrade with an absolute-form target uses its path, and its authority as the host', () => {
+  const r = validateUpgrade({ ...head(), target: 'http://other.example:8080/chat?room=1' });
+  assert.ok(r.ok);
+  if (!r.ok) return;
+  assert.is(r.request.target, '/chat?room=1');
+  assert.is(r.request.host, 'other.example:8080');
+  assert.is(r.request.headers.get('host'), 'other.example:8080');
+});
+
+targets('an upgrade with a fragment, an asterisk or an authority-form target is a 400', () => {
+  for (const target of ['/chat#x', '*', 'server.example.com:80', 'chat']) {
+    const r = refusal({ ...head(), target });
+    assert.is(r.status, 400, target);
+    assert.is(r.code, 'HTTP_BAD_REQUEST');
+  }
+});
+
+targets('plain requests: Host exactly once from HTTP/1.1 on, no content (413), OPTIONS * only', () => {
+  const plain = (rawHeaders: Array<[string, string]>, extra: Partial<RequestHeadInput> = {}) =>
+    validatePlainRequest({ method: 'GET', target: '/health', httpVersion: '1.1', rawHeaders, ...extra });
+  const ok = plain([['Host', 'a.example']]);
+  assert.ok(ok.ok);
+  if (ok.ok) assert.is(ok.target, '/health');
+  const status = (r: ReturnType<typeof plain>) => (r.ok ? 200 : r.status);
+  assert.is(status(plain([])), 400, 'no Host');
+  assert.is(status(plain([['Host', '']])), 400, 'empty Host');
+  assert.is(status(plain([['Host', 'a.example'], ['Host', 'b.example']])), 400, 'two Host headers');
+  assert.is(status(plain([], { httpVersion: '1.0' })), 200, 'HTTP/1.0 needs no Host');
+  assert.is(status(plain([['Host', 'a'], ['Content-Length', '5']], { method: 'POST' })), 413);
+  assert.is(status(plain([['Host', 'a'], ['Transfer-Encoding', 'chunked']], { method: 'POST' })), 413);
+  assert.is(status(plain([['Host', 'a'], ['Content-Length', '0']], { method: 'POST' })), 200);
+  assert.is(status(plain([['Host', 'a']], { target: '*' })), 400);
+  assert.is(status(plain([['Host', 'a']], { target: '*', method: 'OPTIONS' })), 200);
+  assert.is(status(plain([['Host', 'a']], { httpVersion: '2.0' })), 505);
+  const absolute = plain([['Host', 'a']], { target: 'http://b.example/x' });
+  assert.ok(absolute.ok && absolute.target === '/x' && absolute.headers.get('host') === 'b.example');
+});
+
+targets('a response to HEAD carries the headers, Content-Length included, and no content', () => {
+  const full = latin1(buildRejectResponse(405, { body: 'method must be GET', headers: [['Allow', 'GET']] }));
+  const head = latin1(buildRejectResponse(405, { body: 'method must be GET', headers: [['Allow', 'GET']], headOnly: true }));
+  assert.ok(full.endsWith('\r\n\r\nmethod must be GET'));
+  assert.is(head, full.slice(0, full.length - 'method must be GET'.length));
+  assert.ok(head.includes('Content-Length: 18\r\n'));
+});
+
+targets.run();

@@ -10,10 +10,15 @@
 // - A request with a body (`Transfer-Encoding`, or a `Content-Length` other than 0) is a 400: the bytes after the head
 //   are read as WebSocket frames, so a body would be misread (request-smuggling shape).
 // - `Host`, `Sec-WebSocket-Key` and `Sec-WebSocket-Version` must appear exactly once (RFC 9112 §3.2, RFC 6455 §11.3).
+// - The request-target must be a path, or an absolute URI that is reduced to its path (its authority then
+//   replaces the Host header's value, RFC 9112 §3.2.2); no fragment (request-target.ts). Else 400.
+// - Plain HTTP requests (for a server's own answers) get the same checks of version, target and Host, and no
+//   body: the application's hook cannot read one, so a request with content is refused with 413.
 import type { PeerErrorCode } from '../errors.ts';
 import type { HandshakeRequest } from '../events.ts';
 import { base64DecodedLength } from './base64.ts';
 import { listContainsToken, parseExtensionOffers, parseTokenList } from './header-lists.ts';
+import { parseRequestTarget } from './request-target.ts';
 
 export { buildAcceptResponse, buildRejectResponse } from './response.ts';
 export type { AcceptResponseOptions, HeaderInput, RejectResponseOptions } from './response.ts';
@@ -52,6 +57,40 @@ function refuse(
   return refusal;
 }
 
+const BAD_TARGET = 'request-target must be a path or an absolute URI, without a fragment';
+
+/** A plain HTTP request that passed {@link validatePlainRequest}: its target in origin-form and its headers. */
+export interface PlainRequestCheck {
+  ok: true;
+  target: string;
+  /** Joined per lower-cased name; `host` is the absolute-form target's authority when there was one. */
+  headers: Map<string, string>;
+}
+
+/**
+ * Checks a request without `Upgrade` that a server answers itself: HTTP/1.x; a valid target (`*` with OPTIONS
+ * only); exactly one non-empty Host from HTTP/1.1 on (at most one before, RFC 9112 §3.2); no content (413: the
+ * hook cannot read a body, and its bytes must not be taken for anything else). Never throws on peer input.
+ */
+export function validatePlainRequest(head: RequestHeadInput): PlainRequestCheck | UpgradeRefusal {
+  const version = parseVersion(head.httpVersion);
+  if (version === undefined) return refuse(400, 'HTTP_BAD_REQUEST', 'malformed HTTP version');
+  if (version[0] !== 1) return refuse(505, 'HTTP_VERSION_NOT_SUPPORTED', 'HTTP major version is not 1');
+  const target = parseRequestTarget(head.target, head.method);
+  if (target === undefined) return refuse(400, 'HTTP_BAD_REQUEST', BAD_TARGET);
+  const headers = headerMap(head.rawHeaders);
+  let hostCount = 0;
+  for (const [rawName] of head.rawHeaders) if (rawName.toLowerCase() === 'host') hostCount++;
+  if (hostCount > 1) return refuse(400, 'HTTP_BAD_REQUEST', 'more than one Host header');
+  if (version[1] >= 1 && (hostCount === 0 || headers.get('host') === '')) return refuse(400, 'HTTP_MISSING_HOST', 'missing Host header');
+  const contentLength = headers.get('content-length');
+  if (headers.has('transfer-encoding') || (contentLength !== undefined && contentLength !== '0')) {
+    return refuse(413, 'HTTP_BAD_REQUEST', 'request content is not accepted');
+  }
+  if (target.authority !== undefined) headers.set('host', target.authority);
+  return { ok: true, target: target.target, headers };
+}
+
 /** `major.minor` → [major, minor], or undefined if not two digit runs. */
 function parseVersion(v: string): [number, number] | undefined {
   const dot = v.indexOf('.');
@@ -86,6 +125,8 @@ export function validateUpgrade(head: RequestHeadInput): UpgradeValidation {
   if (version === undefined) return refuse(400, 'HTTP_BAD_REQUEST', 'malformed HTTP version');
   if (version[0] !== 1) return refuse(505, 'HTTP_VERSION_NOT_SUPPORTED', 'HTTP major version is not 1');
   if (version[1] < 1) return refuse(400, 'HTTP_VERSION_NOT_SUPPORTED', 'WebSocket requires HTTP/1.1 (RFC 6455 §4.2.1)');
+  const target = parseRequestTarget(head.target, head.method);
+  if (target === undefined) return refuse(400, 'HTTP_BAD_REQUEST', BAD_TARGET);
 
   const headers = headerMap(head.rawHeaders);
   let hostCount = 0;
@@ -98,9 +139,11 @@ export function validateUpgrade(head: RequestHeadInput): UpgradeValidation {
     else if (name === 'sec-websocket-version') versionCount++;
   }
 
-  const host = headers.get('host');
-  if (hostCount === 0 || host === undefined || host === '') return refuse(400, 'HTTP_MISSING_HOST', 'missing Host header');
+  const hostHeader = headers.get('host');
+  if (hostCount === 0 || hostHeader === undefined || hostHeader === '') return refuse(400, 'HTTP_MISSING_HOST', 'missing Host header');
   if (hostCount > 1) return refuse(400, 'HTTP_BAD_REQUEST', 'more than one Host header');
+  const host = target.authority ?? hostHeader;
+  if (target.authority !== undefined) headers.set('host', host);
 
   const contentLength = headers.get('content-length');
   if (headers.has('transfer-encoding') || (contentLength !== undefined && contentLength !== '0')) {
@@ -144,7 +187,7 @@ export function validateUpgrade(head: RequestHeadInput): UpgradeValidation {
 
   const request: HandshakeRequest = {
     method: head.method,
-    target: head.target,
+    target: target.target,
     httpVersion: head.httpVersion,
     headers,
     rawHeaders: head.rawHeaders,

@@ -124,6 +124,8 @@ export interface RejectResponseOptions {
   body?: string | Uint8Array;
   /** The status line's reason phrase, instead of the standard one; also the default body. */
   reason?: string;
+  /** A response to HEAD: the same headers (Content-Length included), without the content (RFC 9110 §9.3.2). */
+  headOnly?: boolean;
 }
 
 /**
@@ -165,7 +167,8 @@ export function buildRejectResponse(status: number, options: RejectResponseOptio
   }
   for (const [name, value] of extra.pairs) head += name + ': ' + trimOws(value) + '\r\n';
   head += '\r\n';
-  const out = headBytes(head, extra.ascii && reasonKind === FIELD_ASCII, body.length);
-  out.set(body, head.length);
+  const contentBytes = options.headOnly === true ? 0 : body.length;
+  const out = headBytes(head, extra.ascii && reasonKind === FIELD_ASCII, contentBytes);
+  if (contentBytes > 0) out.set(body, head.length);
   return out;
 }
