@@ -134,6 +134,7 @@ handshake('HEAD: the refusal has its headers and no content; plain requests are 
   assert.ok(new TextDecoder().decode(plain.output()).startsWith('HTTP/1.1 413 '));
   assert.ok(!events.includes('http-request'), 'the hook never saw it');
   assert.ok(events.includes('error'));
+  assert.is(errorOf(plain.events)?.code, 'HTTP_CONTENT_NOT_ACCEPTED');
   assert.ok(plain.conn.transportShouldClose);
 });
 

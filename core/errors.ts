@@ -16,6 +16,7 @@ export type PeerErrorCode =
   | 'HTTP_BAD_VERSION' // Sec-WebSocket-Version not 13 (426 + Sec-WebSocket-Version: 13)
   | 'HTTP_BAD_KEY' // Sec-WebSocket-Key missing or not base64 of 16 bytes (400)
   | 'HTTP_MISSING_HOST' // (400)
+  | 'HTTP_CONTENT_NOT_ACCEPTED' // a plain HTTP request with content, which the server's hook cannot read (413)
   | 'HANDSHAKE_TIMEOUT' // request head (or the application's decision) not complete in time
   | 'HANDSHAKE_PENDING_OVERFLOW' // too many bytes arrived while the application was deciding
   // Framing (answered with a close frame).

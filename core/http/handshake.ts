@@ -85,7 +85,7 @@ export function validatePlainRequest(head: RequestHeadInput): PlainRequestCheck 
   if (version[1] >= 1 && (hostCount === 0 || headers.get('host') === '')) return refuse(400, 'HTTP_MISSING_HOST', 'missing Host header');
   const contentLength = headers.get('content-length');
   if (headers.has('transfer-encoding') || (contentLength !== undefined && contentLength !== '0')) {
-    return refuse(413, 'HTTP_BAD_REQUEST', 'request content is not accepted');
+    return refuse(413, 'HTTP_CONTENT_NOT_ACCEPTED', 'request content is not accepted');
   }
   if (target.authority !== undefined) headers.set('host', target.authority);
   return { ok: true, target: target.target, headers };
