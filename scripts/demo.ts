@@ -49,7 +49,8 @@ function isOwnOrigin(origin: string | undefined): boolean {
 
 function answer(req: HttpRequest): HttpResponse {
   if (req.method !== 'GET' && req.method !== 'HEAD') return { status: 405, headers: { allow: 'GET, HEAD' } };
-  if (req.path === '/' || req.path === '/index.html') return { status: 200, headers: pageHeaders, body: req.method === 'HEAD' ? '' : page };
+  // HEAD: the core sends the same headers (Content-Length included) without the content.
+  if (req.path === '/' || req.path === '/index.html') return { status: 200, headers: pageHeaders, body: page };
   return { status: 404, headers: { 'content-type': 'text/plain' }, body: 'Not found\n' };
 }
 
