@@ -811,6 +811,18 @@ function defineSuite(secure: boolean): void {
       assert.is(head.status, 200);
       assert.is(head.headers.get('content-type'), 'text/plain');
       assert.match(await client.readToEnd(), 'hello /page');
+      // HEAD: the same headers, Content-Length included, and no content (RFC 9110 §9.3.2).
+      const head2 = await RawClient.open(server.port, secure);
+      head2.write('HEAD /page HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      const headOnly = await head2.readHead();
+      assert.is(headOnly.status, 200);
+      assert.is(headOnly.headers.get('content-length'), String('hello /page'.length));
+      assert.is(await head2.readToEnd(), '');
+      // A request with content is refused before the hook (it could not read it).
+      const post = await RawClient.open(server.port, secure);
+      post.write('POST /page HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 3\r\n\r\nabc');
+      assert.is((await post.readHead()).status, 413);
+      post.destroy();
     });
     await withServer({}, async (server) => {
       const client = await RawClient.open(server.port, secure);
