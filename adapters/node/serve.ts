@@ -78,9 +78,13 @@ export async function serve<T = undefined>(options: NodeServeOptions<T>): Promis
     // Nothing reached the application. node:tls destroys the socket after a failed handshake, but not after
     // `handshakeTimeout` (a peer that never sends a ClientHello): that one would stay open, and hold stop().
     server.on('tlsClientError', (_error: Error, socket: { destroy(): void }) => socket.destroy());
+    // One listener per server, not a closure per socket.
+    const forget = function (this: net.Socket): void {
+      tcpSockets.delete(this);
+    };
     server.on('connection', (socket: net.Socket) => {
       tcpSockets.add(socket);
-      socket.once('close', () => tcpSockets.delete(socket));
+      socket.once('close', forget);
     });
   } else {
     server = net.createServer();

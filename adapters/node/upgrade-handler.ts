@@ -11,6 +11,7 @@ import type { ServeOptions } from '../shared/types.ts';
 import { resolveServerConfig } from '../shared/options.ts';
 import { ServerState } from '../shared/server-state.ts';
 import { attachSocket, decodeUtf8Buffer } from './serve.ts';
+import { buildRejectResponse } from '../../core/http/response.ts';
 
 /** Options of {@link createUpgradeHandler}: `serve()`'s, without the listening part. */
 export interface UpgradeHandlerOptions<T> extends Omit<ServeOptions<T>, 'port' | 'hostname' | 'tls' | 'fetch'> {
@@ -33,7 +34,7 @@ export interface UpgradeHandler {
 }
 
 /** The answer to an upgrade beyond `maxConnections`. */
-const AT_CAPACITY = 'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
+const AT_CAPACITY = buildRejectResponse(503, { body: 'too many connections' });
 
 /** Node's flat `rawHeaders` list as `[name, value]` pairs. */
 function headerPairs(raw: readonly string[]): [string, string][] {

@@ -84,7 +84,7 @@ export class MessageBuffer {
     let size = current === undefined ? needed : Math.max(needed, Math.min(current.length * 2, needed + (1 << 24)));
     const final = this.finalSize;
     if (final !== 0) size = Math.min(size, final);
-    const next = this.allocate(size, size === final);
+    const next = this.allocate(size, final !== 0 && size === final);
     if (next === undefined) return false;
     if (current !== undefined && this.length > 0) next.set(current.subarray(0, this.length));
     this.buffer = next;
