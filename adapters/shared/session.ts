@@ -80,6 +80,15 @@ class PeerError extends Error implements PeerFailure {
   }
 }
 
+/**
+ * Bytes a peer may still send once the connection is closed (both close frames exchanged, or the connection
+ * failed) before the session stops reading them. Nothing after a close frame has any meaning (RFC 6455 §5.5.1),
+ * so they are only data a peer had in flight; a peer that goes on sending would otherwise be read, and its bytes
+ * thrown away, until the close timeout. Paused, its socket is released at that timeout, as one that does not
+ * read is; a peer that stays quiet is still read for its FIN, so a clean close ends at once.
+ */
+const DISCARD_AFTER_CLOSE_BYTES = 64 * 1024;
+
 function onSessionTimer(session: Session<unknown>): void {
   session.onTimer();
 }
@@ -116,6 +125,8 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
   /** S_* and PAUSE_* bits (see the accessors below). */
   private bits = 0;
   private backlog: ConnectionEvent[] | undefined;
+  /** Bytes received and thrown away since the transport began closing (see DISCARD_AFTER_CLOSE_BYTES). */
+  private discardedAfterClose = 0;
 
   private bit(flag: number, on: boolean): void {
     this.bits = setFlag(this.bits, flag, on);
@@ -200,6 +211,12 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
 
   onData(chunk: Uint8Array): boolean {
     if (this.transportClosed) return false;
+    if (this.transportClosing) {
+      // The core is closed and would discard the bytes: count them instead, and stop reading past the allowance.
+      this.discardedAfterClose += chunk.byteLength;
+      if (this.discardedAfterClose > DISCARD_AFTER_CLOSE_BYTES) this.transport.pause();
+      return false;
+    }
     const now = monotonicNow();
     this.inPump = true; // handlers run inside receive(); the pump runs once, after it
     try {

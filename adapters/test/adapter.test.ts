@@ -106,6 +106,28 @@ class StuckPeer {
     this.write(encodeFrame(8, payload));
   }
 
+  /**
+   * Writes `total` bytes of zeros in 64 KiB writes, each after the previous one left the socket's buffer, and
+   * stops early once a write has not left it for `stallMs` (the server stopped reading) or failed (the server
+   * closed the socket). Returns the bytes written.
+   */
+  async flood(total: number, stallMs: number): Promise<number> {
+    const chunk = new Uint8Array(64 * 1024);
+    let written = 0;
+    while (written < total && !this.closed) {
+      const flushed = new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), stallMs);
+        this.socket.write(chunk, (error) => {
+          clearTimeout(timer);
+          resolve(error == null);
+        });
+      });
+      if (!(await flushed)) break;
+      written += chunk.byteLength;
+    }
+    return written;
+  }
+
   /** Reads again and waits for the server's FIN; returns what arrived since the 101 head (or since the start). */
   async readToEnd(): Promise<Uint8Array> {
     this.socket.resume();
@@ -1053,6 +1075,27 @@ function defineSuite(secure: boolean): void {
   });
 
 
+
+  test('after the close handshake, a peer that goes on sending is not read on: its writes stall or fail', async () => {
+    const closes: unknown[] = [];
+    // A close timeout far beyond the flood, so that only a server that stopped reading can stall it.
+    await withServer({ limits: { closeTimeoutMs: 20_000 }, websocket: { close: (_ws, code) => void closes.push(code) } }, async (server) => {
+      const peer = await StuckPeer.upgraded(server.port, secure);
+      try {
+        peer.sendClose(4000, 'bye');
+        await waitUntil(() => closes.length === 1, 'the close handshake', STUCK_WAIT_MS);
+        // The server reads at most 64 KiB more (session.ts DISCARD_AFTER_CLOSE_BYTES); the rest can only fill
+        // the kernel's buffers on both sides (a few MiB on loopback), unless the server's socket is gone (Bun
+        // releases a plain TCP socket at its FIN: the peer's writes then fail). A server that read on would
+        // take it all.
+        const total = 256 * 1024 * 1024;
+        const written = await peer.flood(total, 1000);
+        assert.ok(written < total / 4, `the peer wrote ${written} bytes after the close handshake`);
+      } finally {
+        peer.destroy();
+      }
+    });
+  });
 
   test('stop() terminates a connection still waiting for the peer’s close, without waiting for closeTimeoutMs', async () => {
     const server = await serve({ port: 0, hostname: '127.0.0.1', ...(secure ? { tls: certificate } : {}), limits: { closeTimeoutMs: 8000 }, websocket: {} });
