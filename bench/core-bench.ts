@@ -13,12 +13,16 @@
  *        bufferutil and utf-8-validate are not installed: WebAssembly SIMD unmasking, `buffer.isUtf8`).
  *
  * Both parsers unmask in place, so every iteration gets a fresh copy of the frames, made outside the timed region.
+ * A third row, the copy floor, measures the least any parser must do here that hands each message out as one
+ * buffer: allocate it and copy the payload's pieces out of the chunks (no header parsing, no unmasking, no UTF-8
+ * check). Where a message spans chunks no parser can do less; "÷ floor" shows how close each one comes.
  * ws's Receiver is built as ws's WebSocketServer builds it (isServer, maxPayload 100 MiB, UTF-8 validation on,
  * bufferutil and utf-8-validate loaded when present) and fed through `.write(chunk)`, as a socket's 'data' does.
  */
 import { acceleratorsFor } from '../adapters/shared/accelerators.ts';
 import { nativeUnmask } from '../adapters/shared/native-unmask.ts';
 import { nativeUtf8Check } from '../adapters/shared/native-utf8.ts';
+import { Buffer } from 'node:buffer';
 import { createRequire } from 'node:module';
 import process from 'node:process';
 import { writeFileSync } from 'node:fs';
@@ -44,6 +48,8 @@ interface CaseResult {
   ws?: { mbPerS: number; framesPerS: number };
   /** Median of core ÷ ws over the rounds, with the lowest and highest round. */
   ratio?: { median: number; min: number; max: number };
+  /** The copy floor (see the file's comment), and each parser's rate ÷ the floor's (medians of per-round ratios). */
+  floor?: { mbPerS: number; framesPerS: number; core?: number; ws?: number };
 }
 
 /** Feeds one iteration's chunks and returns how many messages came out. */
@@ -205,6 +211,51 @@ function coreFeeder(expectedSize: number): Feeder {
   };
 }
 
+/**
+ * The copy floor: walks the frames (their layout is known: one size, one header length) and copies each payload
+ * out of the chunks into a buffer of its own, allocated as ws allocates it (`Buffer.allocUnsafe`: not zero-filled
+ * on Node and Bun). No header is parsed, nothing unmasked or validated: no parser can hand out the message as
+ * one buffer for less.
+ */
+function floorFeeder(size: number): Feeder {
+  const header = (size < 126 ? 2 : size < 65536 ? 4 : 10) + 4;
+  let sink = 0;
+  return (chunks) => {
+    let messages = 0;
+    let index = 0;
+    let at = 0;
+    let skip = header;
+    let message: Uint8Array | undefined;
+    let filled = 0;
+    while (index < chunks.length) {
+      const chunk = chunks[index]!;
+      if (skip > 0) {
+        const n = Math.min(skip, chunk.byteLength - at);
+        skip -= n;
+        at += n;
+      } else {
+        message ??= Buffer.allocUnsafe(size);
+        const n = Math.min(size - filled, chunk.byteLength - at);
+        message.set(chunk.subarray(at, at + n), filled);
+        filled += n;
+        at += n;
+        if (filled === size) {
+          sink ^= message[size >> 1]!; // keeps the copy observable
+          messages++;
+          message = undefined;
+          filled = 0;
+          skip = header;
+        }
+      }
+      if (at === chunk.byteLength) {
+        index++;
+        at = 0;
+      }
+    }
+    return sink === -1 ? -1 : messages;
+  };
+}
+
 interface WsReceiver {
   on(event: string, listener: (...a: unknown[]) => void): void;
   write(chunk: Uint8Array): boolean;
@@ -323,16 +374,20 @@ function main(): void {
       const { stream, frames } = buildStream({ size, kind });
       const core: { mbPerS: number; framesPerS: number }[] = [];
       const wsRuns: { mbPerS: number; framesPerS: number }[] = [];
+      const floorRuns: { mbPerS: number; framesPerS: number }[] = [];
       const feedCore = only === 'ws' ? undefined : coreFeeder(size);
       const feedWs = Receiver ? wsFeeder(Receiver, size) : undefined;
+      const feedFloor = floorFeeder(size);
       // Warm both up, then alternate which goes first in each round.
       if (feedCore) measure(feedCore, stream, frames, size, false, roundSeconds / 3);
       if (feedWs) measure(feedWs, stream, frames, size, true, roundSeconds / 3);
+      measure(feedFloor, stream, frames, size, false, roundSeconds / 3);
       for (let r = 0; r < rounds; r++) {
-        const order = r % 2 === 0 ? ['core', 'ws'] : ['ws', 'core'];
+        const order = r % 2 === 0 ? ['core', 'ws', 'floor'] : ['floor', 'ws', 'core'];
         for (const which of order) {
           if (which === 'core' && feedCore) core.push(measure(feedCore, stream, frames, size, false, roundSeconds));
           if (which === 'ws' && feedWs) wsRuns.push(measure(feedWs, stream, frames, size, true, roundSeconds));
+          if (which === 'floor') floorRuns.push(measure(feedFloor, stream, frames, size, false, roundSeconds));
         }
       }
       const pick = (xs: { mbPerS: number; framesPerS: number }[]) =>
@@ -346,6 +401,11 @@ function main(): void {
         const ratios = core.map((x, i) => x.mbPerS / wsRuns[i]!.mbPerS);
         result.ratio = { median: median(ratios), min: Math.min(...ratios), max: Math.max(...ratios) };
       }
+      const f = pick(floorRuns)!;
+      const toFloor = (xs: { mbPerS: number }[]) => (xs.length === floorRuns.length ? median(xs.map((x, i) => x.mbPerS / floorRuns[i]!.mbPerS)) : undefined);
+      const coreToFloor = toFloor(core);
+      const wsToFloor = toFloor(wsRuns);
+      result.floor = { ...f, ...(coreToFloor !== undefined ? { core: coreToFloor } : {}), ...(wsToFloor !== undefined ? { ws: wsToFloor } : {}) };
       results.push(result);
     }
   }
@@ -354,13 +414,14 @@ function main(): void {
   console.log(
     `core-bench on ${runtimeName()}, chunks of ${chunkSize} B, median of ${rounds} rounds (ratio: median of per-round ratios), rates per CPU-second; ws native: ${addons}; core: ${coreUnmasker()}`,
   );
-  console.log('| payload | kind | core MB/s | core frames/s | ws MB/s | ws frames/s | core ÷ ws | rounds: lowest–highest |');
-  console.log('|---|---|---:|---:|---:|---:|---:|---:|');
+  console.log('| payload | kind | core MB/s | core frames/s | ws MB/s | ws frames/s | core ÷ ws | rounds: lowest–highest | copy floor MB/s | core ÷ floor | ws ÷ floor |');
+  console.log('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
   for (const r of results) {
     const ratio = r.ratio ? `${r.ratio.median.toFixed(2)}×` : '–';
     const spread = r.ratio ? `${r.ratio.min.toFixed(2)}–${r.ratio.max.toFixed(2)}` : '–';
     console.log(
-      `| ${label(r.size)} | ${r.kind} | ${fmt(r.core?.mbPerS, 1)} | ${fmt(r.core?.framesPerS)} | ${fmt(r.ws?.mbPerS, 1)} | ${fmt(r.ws?.framesPerS)} | ${ratio} | ${spread} |`,
+      `| ${label(r.size)} | ${r.kind} | ${fmt(r.core?.mbPerS, 1)} | ${fmt(r.core?.framesPerS)} | ${fmt(r.ws?.mbPerS, 1)} | ${fmt(r.ws?.framesPerS)} | ${ratio} | ${spread} | ` +
+        `${fmt(r.floor?.mbPerS, 1)} | ${r.floor?.core?.toFixed(2) ?? '–'} | ${r.floor?.ws?.toFixed(2) ?? '–'} |`,
     );
   }
   if (jsonOut) {
