@@ -89,7 +89,8 @@ export interface PeerFailure extends Error {
 /**
  * Connection handlers. One object is shared by all sockets (no per-socket closures); per-socket state
  * belongs in `ws.data`. A `message` handler may return a promise: reading from that socket pauses until it
- * settles, and later messages are delivered after it, in order.
+ * settles, and later messages are delivered after it, in order. Any other value it returns is ignored, so the
+ * one-line echo `message: (ws, data) => ws.send(data)` type-checks.
  */
 export interface WebSocketHandlers<T> {
   open?(ws: ServerWebSocket<T>): void;
@@ -97,12 +98,12 @@ export interface WebSocketHandlers<T> {
    * A whole message: text as a string (already validated UTF-8), binary as bytes owned by the handler. With
    * `textMessages: 'bytes'`, text arrives as its (validated) UTF-8 bytes too, and `isBinary` tells them apart.
    */
-  message?(ws: ServerWebSocket<T>, data: string | Uint8Array, isBinary: boolean): void | Promise<void>;
+  message?(ws: ServerWebSocket<T>, data: string | Uint8Array, isBinary: boolean): unknown;
   /**
    * Receive mode `stream` only: part of a message as it arrives. Text parts are bytes, because a part may
    * split a UTF-8 sequence.
    */
-  fragment?(ws: ServerWebSocket<T>, data: Uint8Array, info: { binary: boolean; first: boolean; fin: boolean }): void | Promise<void>;
+  fragment?(ws: ServerWebSocket<T>, data: Uint8Array, info: { binary: boolean; first: boolean; fin: boolean }): unknown;
   /** The connection is finished. `code` is the peer's close code (1005 none, 1006 no close handshake). */
   close?(ws: ServerWebSocket<T>, code: number, reason: string, wasClean: boolean): void;
   /** The outbound queue fell below the low-water mark after having been above the high-water mark. */
