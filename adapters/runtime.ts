@@ -29,7 +29,7 @@ export function detectRuntime(): RuntimeName {
 }
 
 /** `serve()` of the current runtime's adapter. */
-export async function serveOnCurrentRuntime<T>(options: ServeOptions<T>): Promise<Server> {
+export async function serveOnCurrentRuntime<T>(options: ServeOptions<T>): Promise<Server<T>> {
   switch (detectRuntime()) {
     case 'bun':
       return (await import('./bun/index.ts')).serve(options);

@@ -73,7 +73,7 @@ function socketHandlers<T>(state: ServerState<T>, secure: boolean): SocketHandle
 }
 
 /** Starts a WebSocket server on Bun. Resolves once listening. */
-export async function serve<T = undefined>(options: ServeOptions<T>): Promise<Server> {
+export async function serve<T = undefined>(options: ServeOptions<T>): Promise<Server<T>> {
   const { port, hostname } = resolveAddress(options);
   const secure = options.tls !== undefined;
   const config = resolveServerConfig<T>(options, { decodeText: decodeUtf8, accelerators: acceleratorsFor('bun'), secure });

@@ -59,7 +59,7 @@ interface Stopping {
 }
 
 /** Starts a WebSocket server on Deno. Resolves once listening. */
-export async function serve<T = undefined>(options: ServeOptions<T>): Promise<Server> {
+export async function serve<T = undefined>(options: ServeOptions<T>): Promise<Server<T>> {
   const deno = denoNamespace();
   const { port, hostname } = resolveAddress(options);
   const secure = options.tls !== undefined;

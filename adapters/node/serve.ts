@@ -47,7 +47,7 @@ function listen(server: net.Server, port: number, hostname: string): Promise<voi
 }
 
 /** Starts a WebSocket server on Node. Resolves once listening. */
-export async function serve<T = undefined>(options: NodeServeOptions<T>): Promise<Server> {
+export async function serve<T = undefined>(options: NodeServeOptions<T>): Promise<Server<T>> {
   const { port, hostname } = resolveAddress(options);
   const secure = options.tls !== undefined;
   const config = resolveServerConfig<T>(options as ServeOptions<T>, { decodeText: decodeUtf8Buffer, accelerators: acceleratorsFor('node'), secure });

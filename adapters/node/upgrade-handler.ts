@@ -7,7 +7,7 @@ import { acceleratorsFor } from '../shared/accelerators.ts';
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { ServeOptions } from '../shared/types.ts';
+import type { ServeOptions, ServerWebSocket } from '../shared/types.ts';
 import { resolveServerConfig } from '../shared/options.ts';
 import { ServerState } from '../shared/server-state.ts';
 import { attachSocket, decodeUtf8Buffer } from './serve.ts';
@@ -20,11 +20,13 @@ export interface UpgradeHandlerOptions<T> extends Omit<ServeOptions<T>, 'port' |
 }
 
 /** What {@link createUpgradeHandler} returns. */
-export interface UpgradeHandler {
+export interface UpgradeHandler<T = unknown> {
   /** Takes over the socket of an `'upgrade'` event. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Uint8Array): void;
   /** Live connections. */
   readonly connections: number;
+  /** The open sockets among the connections taken over; see `Server.clients`. */
+  readonly clients: ServerWebSocket<T>[];
   /** Publishes to the subscribers of `topic` among the connections taken over; see `Server.publish`. */
   publish(topic: string, data: string | Uint8Array | ArrayBuffer | ArrayBufferView, compress?: boolean): number;
   /** Subscribers of `topic` among the connections taken over; see `Server.subscriberCount`. */
@@ -44,7 +46,7 @@ function headerPairs(raw: readonly string[]): [string, string][] {
 }
 
 /** Creates an upgrade handler for an existing node:http(s) server. */
-export function createUpgradeHandler<T = undefined>(options: UpgradeHandlerOptions<T>): UpgradeHandler {
+export function createUpgradeHandler<T = undefined>(options: UpgradeHandlerOptions<T>): UpgradeHandler<T> {
   const config = resolveServerConfig<T>(options as ServeOptions<T>, { decodeText: decodeUtf8Buffer, accelerators: acceleratorsFor('node'), secure: options.secure === true });
   const state = new ServerState<T>(config);
   return {
@@ -66,6 +68,9 @@ export function createUpgradeHandler<T = undefined>(options: UpgradeHandlerOptio
     },
     get connections() {
       return state.sessions.size;
+    },
+    get clients() {
+      return state.clients();
     },
     publish(topic, data, compress) {
       return state.publish(topic, data, undefined, compress);

@@ -5,7 +5,7 @@
  */
 import { serverUrl, type ServerConfig } from './options.ts';
 import type { Transport } from './transport.ts';
-import type { Server } from './types.ts';
+import type { Server, ServerWebSocket } from './types.ts';
 import { Session, type SessionOwner } from './session.ts';
 import { checkTopic, publishPayload, TopicRegistry, type PublishData } from './topics.ts';
 
@@ -119,7 +119,17 @@ export class ServerState<T> implements SessionOwner<T> {
    * The {@link Server} an adapter returns once listening on `port`. `close` stops the adapter's listener and
    * shuts the sessions down; it runs once, later `stop()` calls get the same promise.
    */
-  server(port: number, hostname: string, close: (options: StopOptions) => Promise<void>): Server {
+  /** The sockets whose upgrade completed and that are not closed yet (readyState 1 or 2), in connection order. */
+  clients(): ServerWebSocket<T>[] {
+    const out: ServerWebSocket<T>[] = [];
+    for (const session of this.sessions) {
+      const ws = session.ws;
+      if (ws !== undefined && (session.readyState === 1 || session.readyState === 2)) out.push(ws);
+    }
+    return out;
+  }
+
+  server(port: number, hostname: string, close: (options: StopOptions) => Promise<void>): Server<T> {
     const state = this;
     let stopping: Promise<void> | undefined;
     return {
@@ -128,6 +138,9 @@ export class ServerState<T> implements SessionOwner<T> {
       url: serverUrl(this.config.secure, hostname, port),
       get connections() {
         return state.sessions.size;
+      },
+      get clients() {
+        return state.clients();
       },
       publish: (topic, data, compress) => state.publish(topic, data, undefined, compress),
       subscriberCount: (topic) => state.topics.subscriberCount(topic),

@@ -276,8 +276,8 @@ export interface ServerWebSocket<T> {
   publishBinary(topic: string, data: Uint8Array | ArrayBuffer | ArrayBufferView, compress?: boolean): number;
 }
 
-/** A listening server. */
-export interface Server {
+/** A listening server; `T` is the type of `ws.data` (see {@link ServeOptions.upgrade}). */
+export interface Server<T = unknown> {
   /** The bound port (the OS's pick when `port: 0`). */
   readonly port: number;
   readonly hostname: string;
@@ -285,6 +285,13 @@ export interface Server {
   readonly url: string;
   /** Open transports (handshaking, open or closing). */
   readonly connections: number;
+  /**
+   * The sockets whose upgrade completed and whose `close` handler has not run yet (`readyState` 1, or 2 while
+   * closing), in the order they connected: a new array on every read, as a snapshot, so
+   * `server.clients.forEach((ws) => …)` works as with ws's `wss.clients`. To send to many sockets, topics
+   * (`publish`) cost less: they encode (and compress, per socket) without building the list.
+   */
+  readonly clients: ServerWebSocket<T>[];
   /**
    * Graceful shutdown: stop accepting, close every open socket with 1001, wait for the close handshakes up to
    * `timeoutMs` (default {@link ServeOptions.stopTimeoutMs}), then terminate the rest. `force` skips the wait.

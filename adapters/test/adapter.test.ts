@@ -872,6 +872,36 @@ function defineSuite(secure: boolean): void {
     });
   });
 
+  test('server.clients: the open sockets, in connection order; a closed one leaves the list', async () => {
+    const closed: string[] = [];
+    let next = 0;
+    await withServer<{ name: string }>(
+      {
+        upgrade: () => ({ data: { name: `c${next++}` } }),
+        websocket: { close: (ws) => void closed.push((ws.data as { name: string }).name) },
+      },
+      async (server) => {
+        assert.equal(server.clients, []);
+        const first = await connect(server);
+        const second = await connect(server);
+        const names = () => server.clients.map((ws) => (ws.data as { name: string }).name);
+        await waitUntil(() => server.clients.length === 2, 'two clients');
+        assert.equal(names(), ['c0', 'c1']);
+        assert.ok(server.clients.every((ws) => ws.readyState === 1));
+        // Broadcast the way ws users do.
+        server.clients.forEach((ws) => ws.send(`to ${(ws.data as { name: string }).name}`));
+        assert.is(await first.nextText(), 'to c0');
+        assert.is(await second.nextText(), 'to c1');
+        first.sendClose(1000);
+        await first.expectClose();
+        await waitUntil(() => closed.length === 1, 'the close handler');
+        assert.equal(names(), ['c1']);
+        first.destroy();
+        second.destroy();
+      },
+    );
+  });
+
   test('drained() resolves at once when idle; bufferedAmount is 0; ws.data defaults', async () => {
     const seen: unknown[] = [];
     await withServer(
@@ -1131,11 +1161,13 @@ const nodeOnly = suite('node adapter: handleUpgrade on node:http');
   assert.is(await client.nextText(), 'with the head');
   client.sendText('after');
   assert.is(await client.nextText(), 'after');
+  assert.equal(handler.clients.map((ws) => ws.protocol), ['p1']);
   const stopped = handler.stop({ timeoutMs: 500 });
   assert.is((await client.expectClose()).code, 1001);
   client.sendClose(1001);
   await stopped;
   assert.is(handler.connections, 0);
+  assert.equal(handler.clients, []);
   await new Promise<void>((resolve) => http.close(() => resolve()));
 });
 (runtime === 'node' ? nodeOnly : nodeOnly.skip)('handleUpgrade beyond maxConnections answers 503 and closes', async () => {
