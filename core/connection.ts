@@ -9,7 +9,7 @@ import { encodeClosePayload, encodeClosePayloadUnchecked, parseClosePayload, typ
 import { RequestHeadParser, type RequestHead } from './http/request-parser.ts';
 import { buildAcceptResponse, buildRejectResponse, validatePlainRequest, validateUpgrade } from './http/handshake.ts';
 import { resolveDeflateOptions, type DeflateOptions, type DeflateParams, type ResolvedDeflateOptions } from './deflate/options.ts';
-import { formatDeflateResponse, negotiateDeflate, type DeflateAgreement } from './deflate/negotiation.ts';
+import { negotiateDeflate, type DeflateAgreement } from './deflate/negotiation.ts';
 import { pakoCodec, type DeflateCodec, type MessageCompressor } from './deflate/codec.ts';
 import { NO_CHUNKS } from './bytes.ts';
 import { setFlag } from './flags.ts';
@@ -56,7 +56,13 @@ export interface ConnectionEventListener {
 export interface AcceptOptions {
   /** The subprotocol to select; must be one the client offered (else {@link MisuseError}). */
   protocol?: string;
-  /** Override of the negotiated permessage-deflate parameters; `false` declines compression. */
+  /**
+   * Other permessage-deflate parameters than the server's options give (`false` declines compression). They are
+   * negotiated against the client's offers exactly as those options are (RFC 7692 §7.1): the first acceptable
+   * offer is taken, window bits never exceed what it allows, `client_max_window_bits` below 15 applies only if it
+   * was offered, and a `*_no_context_takeover` the client asked for is kept. {@link MisuseError} if a value is
+   * out of range or no offer is acceptable.
+   */
   deflate?: DeflateParams | false;
   /** Extra response headers (validated: no CR/LF, names are tokens). */
   headers?: Iterable<readonly [string, string]> | Record<string, string>;
@@ -437,17 +443,18 @@ export class ServerConnection implements ReceiverSink {
     if (protocol !== '' && !request.protocols.includes(protocol)) {
       throw new MisuseError('INVALID_OPTION', `subprotocol ${JSON.stringify(protocol)} was not offered by the client`);
     }
-    if (options.deflate && !request.extensions.some((offer) => offer.name === 'permessage-deflate')) {
-      // RFC 6455 §9.1: the server may only answer with an extension the client offered.
-      throw new MisuseError('INVALID_OPTION', 'accept({ deflate }) needs a permessage-deflate offer from the client');
+    let agreement = options.deflate === undefined ? this.agreement : undefined;
+    if (options.deflate) {
+      // The application's parameters go through the same negotiation as the server's options; RFC 6455 §9.1:
+      // the server may only answer with an extension (and parameters) the client offered.
+      const { serverNoContextTakeover, clientNoContextTakeover, serverMaxWindowBits, clientMaxWindowBits } = options.deflate;
+      agreement = negotiateDeflate(request.extensions, { serverNoContextTakeover, clientNoContextTakeover, serverMaxWindowBits, clientMaxWindowBits });
+      if (agreement === undefined) {
+        throw new MisuseError('INVALID_OPTION', 'accept({ deflate }) needs an acceptable permessage-deflate offer from the client');
+      }
     }
-    const deflate = options.deflate === undefined ? this.proposedDeflate : options.deflate === false ? undefined : options.deflate;
-    const extensions =
-      deflate === undefined
-        ? ''
-        : deflate === this.agreement?.params
-          ? this.agreement.response
-          : formatDeflateResponse(deflate, offeredWindowParams(request, deflate));
+    const deflate = agreement?.params;
+    const extensions = agreement?.response ?? '';
     const response = buildAcceptResponse(request.key, {
       protocol: protocol === '' ? undefined : protocol,
       extensions: extensions === '' ? undefined : extensions,
@@ -761,23 +768,6 @@ export class ServerConnection implements ReceiverSink {
     if (now > this.now) this.now = now;
     this.frame(opcode, bytes);
   }
-}
-
-/**
- * Which window-bits parameters an application-chosen response may state: RFC 7692 §7.1.2 lets the response carry
- * `client_max_window_bits` only if the client offered it, and we state `server_max_window_bits` only when asked.
- */
-function offeredWindowParams(request: HandshakeRequest, deflate: DeflateParams): { serverMaxWindowBits: boolean; clientMaxWindowBits: boolean } {
-  let server = false;
-  let client = false;
-  for (const offer of request.extensions) {
-    if (offer.name !== 'permessage-deflate') continue;
-    for (const [name] of offer.params) {
-      if (name === 'server_max_window_bits') server = true;
-      else if (name === 'client_max_window_bits') client = true;
-    }
-  }
-  return { serverMaxWindowBits: server, clientMaxWindowBits: client && deflate.clientMaxWindowBits < 15 };
 }
 
 function hasHeader(rawHeaders: ReadonlyArray<readonly [string, string]>, name: string): boolean {

@@ -6,6 +6,8 @@ import * as pako from 'pako';
 import type { ConnectionEvent } from '../events.ts';
 import { clientFrame, concatBytes, echo, harness, splitResponse, upgradeRequest } from '../testing.ts';
 import { pakoCodec } from './codec.ts';
+import type { DeflateParams } from './options.ts';
+import { MisuseError } from '../errors.ts';
 
 const TAIL = new Uint8Array([0, 0, 0xff, 0xff]);
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -138,6 +140,79 @@ test('the application can decline compression in accept', () => {
   h.feed(upgradeRequest({ 'Sec-WebSocket-Extensions': 'permessage-deflate' }));
   assert.not.match(splitResponse(h.output()).head, 'Sec-WebSocket-Extensions');
   assert.is(h.conn.deflate, undefined);
+});
+
+/** Opens with the application's own deflate parameters in `accept`; returns the harness and the response head. */
+function acceptWith(offer: string, deflate: Partial<DeflateParams>, server = {}) {
+  const params: DeflateParams = { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15, ...deflate };
+  const h = harness({ deflate: server }, (event, conn) => {
+    if (event.type === 'request') conn.accept({ deflate: params });
+    else echo(event, conn);
+  });
+  h.feed(upgradeRequest({ 'Sec-WebSocket-Extensions': offer }));
+  const head = splitResponse(h.output()).head;
+  return { h, extensions: /Sec-WebSocket-Extensions: ([^\r]*)\r\n/.exec(head)?.[1] };
+}
+
+test('accept({ deflate }): window bits never exceed the offer (RFC 7692 §7.1.2.1, §7.1.2.2)', () => {
+  const a = acceptWith('permessage-deflate; server_max_window_bits=10', { serverMaxWindowBits: 15 });
+  assert.is(a.extensions, 'permessage-deflate; server_max_window_bits=10');
+  assert.is(a.h.conn.deflate?.serverMaxWindowBits, 10);
+  const b = acceptWith('permessage-deflate; client_max_window_bits=9', { clientMaxWindowBits: 12 });
+  assert.is(b.extensions, 'permessage-deflate; client_max_window_bits=9');
+  assert.is(b.h.conn.deflate?.clientMaxWindowBits, 9);
+});
+
+test('accept({ deflate }): a smaller client window applies only if the client offered client_max_window_bits', () => {
+  // Not offered: the client may use a 32 KiB window, so the server must inflate with one (and not say otherwise).
+  const { h, extensions } = acceptWith('permessage-deflate', { clientMaxWindowBits: 9 });
+  assert.is(extensions, 'permessage-deflate');
+  assert.is(h.conn.deflate?.clientMaxWindowBits, 15);
+  // Noise, then the same noise: the second half is one back-reference 20,000 bytes back, beyond a 9-bit window.
+  let seed = 7;
+  const noise = Uint8Array.from({ length: 20_000 }, () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 24);
+  const message = concatBytes([noise, noise]);
+  const compressed = clientCompress(message);
+  assert.ok(compressed.length < 30_000, 'the repeat was compressed as a back-reference');
+  h.feed(clientFrame(2, compressed, { rsv: 4 }));
+  const got = h.events.find((e) => e.type === 'message');
+  assert.ok(got?.type === 'message' && got.data.length === message.length && got.data.every((b, i) => b === message[i]), JSON.stringify(h.events.map((e) => e.type)));
+  // Offered: the server's smaller window is asked for.
+  assert.is(acceptWith('permessage-deflate; client_max_window_bits', { clientMaxWindowBits: 9 }).extensions, 'permessage-deflate; client_max_window_bits=9');
+});
+
+test('accept({ deflate }): the first acceptable offer is used; the client\'s no_context_takeover is kept', () => {
+  const { h, extensions } = acceptWith('permessage-deflate; server_max_window_bits=10; foo, permessage-deflate; server_no_context_takeover', {});
+  assert.is(extensions, 'permessage-deflate; server_no_context_takeover');
+  assert.is(h.conn.deflate?.serverMaxWindowBits, 15);
+  assert.is(h.conn.deflate?.serverNoContextTakeover, true);
+});
+
+test('accept({ deflate }): out-of-range values or no acceptable offer throw MisuseError, the request stays pending', () => {
+  const cases: [string, Partial<DeflateParams>][] = [
+    ['permessage-deflate', { serverMaxWindowBits: 99 }],
+    ['permessage-deflate', { serverMaxWindowBits: 7 }],
+    ['permessage-deflate', { clientMaxWindowBits: 16 }],
+    ['permessage-deflate', { serverMaxWindowBits: '10' as unknown as number }],
+    ['permessage-deflate', { serverNoContextTakeover: 1 as unknown as boolean }],
+    ['permessage-deflate; foo', {}],
+    ['x-webkit-deflate-frame', {}],
+  ];
+  for (const [offer, deflate] of cases) {
+    let thrown: unknown;
+    const h = harness({ deflate: {} }, (event, conn) => {
+      if (event.type !== 'request') return;
+      const params = { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15, ...deflate };
+      try {
+        conn.accept({ deflate: params });
+      } catch (error) {
+        thrown = error;
+      }
+    });
+    h.feed(upgradeRequest({ 'Sec-WebSocket-Extensions': offer }));
+    assert.ok(thrown instanceof MisuseError && thrown.code === 'INVALID_OPTION', `${offer} ${JSON.stringify(deflate)}`);
+    assert.is(h.conn.state, 'deciding');
+  }
 });
 
 test.run();
