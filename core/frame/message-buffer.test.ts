@@ -33,6 +33,20 @@ test('non-final or small reservations are zero-filled (a growing buffer may hand
   assert.equal(sizes, []);
 });
 
+test('a message of unknown size grows by doubling, but never past the size limit', () => {
+  const limit = 40_000;
+  const m = new MessageBuffer(undefined, undefined, limit);
+  const capacities: number[] = [];
+  for (let held = 0; held < 33_000; held += 1000) {
+    m.append(new Uint8Array(1000).fill(held / 1000), 0, 1000);
+    if (capacities[capacities.length - 1] !== m.bytes.length) capacities.push(m.bytes.length);
+  }
+  assert.equal(capacities, [1000, 2000, 4000, 8000, 16000, 32000, limit]);
+  const out = m.take();
+  assert.is(out.length, 33_000);
+  assert.is(out.buffer.byteLength, limit);
+});
+
 test('extend hands out the place of the next bytes and grows the buffer', () => {
   const m = new MessageBuffer();
   m.reserve(4);

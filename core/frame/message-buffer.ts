@@ -19,7 +19,8 @@ export const RESERVE_AHEAD_BYTES = 1 << 20;
  * Reassembles a message that spans several frames or input chunks into one growing buffer.
  * Growing one buffer (rather than keeping a list of parts) keeps the cost of a tiny fragment at its payload
  * plus the caller's per-frame accounting, and hands the application one contiguous view at the end.
- * Memory held is at most about twice the bytes received, or {@link RESERVE_AHEAD_BYTES} more.
+ * Memory held is at most about twice the bytes received, or {@link RESERVE_AHEAD_BYTES} more, and never more
+ * than the message size limit.
  */
 export class MessageBuffer {
   private buffer: Uint8Array | undefined = undefined;
@@ -28,10 +29,13 @@ export class MessageBuffer {
   private finalSize = 0;
   private readonly allocUninitialized: AllocUninitialized | undefined;
   private readonly uninitializedMinBytes: number;
+  /** The largest message allowed (the caller enforces it): doubling stops there rather than overshooting it. */
+  private readonly maxSize: number;
 
-  constructor(allocUninitialized?: AllocUninitialized, uninitializedMinBytes = UNINITIALIZED_MIN_BYTES) {
+  constructor(allocUninitialized?: AllocUninitialized, uninitializedMinBytes = UNINITIALIZED_MIN_BYTES, maxSize = Infinity) {
     this.allocUninitialized = allocUninitialized;
     this.uninitializedMinBytes = uninitializedMinBytes;
+    this.maxSize = maxSize;
   }
 
   /** Bytes held so far. */
@@ -77,11 +81,11 @@ export class MessageBuffer {
     return true;
   }
 
-  /** Ensures a buffer of at least `needed` bytes: doubling, capped at the final size when it is known. */
+  /** Ensures a buffer of at least `needed` bytes: doubling, capped at the final size when it is known, else at the limit. */
   private grow(needed: number): boolean {
     const current = this.buffer;
     if (current !== undefined && current.length >= needed) return true;
-    let size = current === undefined ? needed : Math.max(needed, Math.min(current.length * 2, needed + (1 << 24)));
+    let size = current === undefined ? needed : Math.max(needed, Math.min(current.length * 2, needed + (1 << 24), this.maxSize));
     const final = this.finalSize;
     if (final !== 0) size = Math.min(size, final);
     const next = this.allocate(size, final !== 0 && size === final);

@@ -217,7 +217,7 @@ export class FrameReceiver {
   /** Where messages that span frames or chunks are reassembled. */
   private get message(): MessageBuffer {
     const accelerators = this.tools.accelerators;
-    return (this.messageBuffer ??= new MessageBuffer(accelerators.allocUninitialized, accelerators.minBytes?.allocUninitialized));
+    return (this.messageBuffer ??= new MessageBuffer(accelerators.allocUninitialized, accelerators.minBytes?.allocUninitialized, this.limits.maxMessageSize));
   }
 
   /** Bytes of the message being reassembled (without creating the buffer). */
