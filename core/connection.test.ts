@@ -439,6 +439,26 @@ timers.run();
 
 const misuse = suite('misuse');
 
+misuse('end() from a message handler: the rest of the chunk is not parsed; closed (1006) follows when receive returns', () => {
+  const seen: string[] = [];
+  const h = harness({}, (event, c) => {
+    seen.push(event.type === 'message' ? `message ${text(event.data)}` : event.type === 'closed' ? `closed ${event.code}` : event.type);
+    if (event.type === 'request') c.accept();
+    if (event.type === 'message') {
+      c.end(); // the application dropped the transport
+      seen.push(`state ${c.state}`);
+    }
+  });
+  h.feed(concatBytes([upgradeRequest(), clientFrame(1, 'one'), clientFrame(1, 'two'), clientFrame(9, 'ping')]));
+  assert.equal(seen, ['request', 'open', 'message one', 'state open', 'closed 1006']);
+  assert.is(h.conn.state, 'closed');
+  assert.ok(h.conn.transportShouldClose);
+  // Nothing answered the ping, and later input is discarded.
+  assert.equal(splitResponse(h.output()).frames.map((f) => f.opcode), []);
+  h.feed(clientFrame(1, 'three'));
+  assert.is(seen.length, 5);
+});
+
 misuse('send before open and re-entrant receive throw MisuseError', () => {
   const conn = new ServerConnection();
   assert.throws(() => conn.send('x'), (e: unknown) => e instanceof MisuseError);

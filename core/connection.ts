@@ -183,6 +183,7 @@ const F_CLOSE_SENT = 8;
 const F_SENDING_FRAGMENTED = 16; // a message sent with fin: false is not finished
 const F_INPUT_KEPT = 32; // the last chunk received is held while the upgrade is decided
 const F_HEAD_REQUEST = 64; // the request's method is HEAD: its response carries no content (RFC 9110 §9.3.2)
+const F_END_PENDING = 128; // end() was called from an event handler: the connection finishes when the call returns
 
 /**
  * The server side of one WebSocket connection (RFC 6455, RFC 7692), without I/O.
@@ -365,7 +366,7 @@ export class ServerConnection implements ReceiverSink {
           break; // closed: input is discarded
       }
     } finally {
-      this.flags &= ~F_BUSY;
+      this.leave();
     }
   }
 
@@ -381,12 +382,25 @@ export class ServerConnection implements ReceiverSink {
       // No bytes can be pending here: an accept from the `request` handler leaves nothing to parse.
       this.onHead({ method: request.method, target: request.target, httpVersion: request.httpVersion, rawHeaders: request.rawHeaders.map((h) => [h[0], h[1]] as [string, string]) });
     } finally {
-      this.flags &= ~F_BUSY;
+      this.leave();
     }
   }
 
-  /** The transport's read side ended or failed: nothing more will be received. */
+  /**
+   * The transport's read side ended or failed, or the application dropped it: nothing more will be received.
+   * Unlike `receive` and `tick`, it may be called from an event handler (the transport went away meanwhile, or a
+   * handler terminated the connection): nothing more of the input being parsed is then looked at, and the
+   * connection finishes (`closed`) as soon as the handler's call into the core returns.
+   */
   end(now: number = this.now): void {
+    if (this.has(F_BUSY)) {
+      if (now > this.now) this.now = now;
+      if (this.currentState !== 'closed') {
+        this.receiver.stopped = true;
+        this.flags |= F_END_PENDING;
+      }
+      return;
+    }
     this.enter(now);
     try {
       if (this.currentState === 'closed') return;
@@ -394,7 +408,7 @@ export class ServerConnection implements ReceiverSink {
       const peer = this.peerClose;
       this.finish('transport-ended', peer !== undefined ? peer.code : 1006, peer !== undefined ? peer.reason : '');
     } finally {
-      this.flags &= ~F_BUSY;
+      this.leave();
     }
   }
 
@@ -427,7 +441,7 @@ export class ServerConnection implements ReceiverSink {
           break;
       }
     } finally {
-      this.flags &= ~F_BUSY;
+      this.leave();
     }
   }
 
@@ -599,9 +613,18 @@ export class ServerConnection implements ReceiverSink {
   // ---------------------------------------------------------------- internals
 
   private enter(now: number): void {
-    if (this.has(F_BUSY)) throw new MisuseError('INVALID_STATE', 'receive(), end() and tick() must not be called from an event handler');
+    if (this.has(F_BUSY)) throw new MisuseError('INVALID_STATE', 'receive() and tick() must not be called from an event handler');
     this.flags |= F_BUSY;
     if (now > this.now) this.now = now;
+  }
+
+  /** Leaves a call into the core; an `end()` that came from a handler meanwhile takes effect now. */
+  private leave(): void {
+    this.flags &= ~F_BUSY;
+    if (this.has(F_END_PENDING)) {
+      this.flags &= ~F_END_PENDING;
+      this.end(this.now);
+    }
   }
 
   private move(transition: Transition): void {

@@ -280,13 +280,17 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
     this.transportClosed = true;
     this.transportClosing = true;
     this.clearTimer();
-    const now = monotonicNow();
-    if (this.conn.state !== 'closed') this.inCore(() => this.conn.end(now));
-    this.run(now);
-    this.resolveDrainWaiters();
-    const traces = this.owner.config.traces;
-    if (traces !== undefined && this.conn instanceof RecordingConnection) traces.save(this.conn.recorder.header.label, this.conn.recorder);
-    this.owner.sessionEnded(this);
+    try {
+      const now = monotonicNow();
+      // From inside a handler (a terminate() whose transport closes at once) the core finishes when the handler returns.
+      if (this.conn.state !== 'closed') this.inCore(() => this.conn.end(now));
+      this.run(now);
+      this.resolveDrainWaiters();
+      const traces = this.owner.config.traces;
+      if (traces !== undefined && this.conn instanceof RecordingConnection) traces.save(this.conn.recorder.header.label, this.conn.recorder);
+    } finally {
+      this.owner.sessionEnded(this); // whatever happened above, the server no longer counts this connection
+    }
   }
 
   // ---- timer ---------------------------------------------------------------------------------------

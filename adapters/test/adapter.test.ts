@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { deflateRawSync, constants as zlibConstants } from 'node:zlib';
 import { generateSelfSignedCertificate } from '../shared/self-signed.ts';
 import { MisuseError } from '../../core/errors.ts';
+import { concatBytes } from '../../core/bytes.ts';
 import type { ServeOptions, Server, ServerWebSocket } from '../shared/types.ts';
 import { RawClient, acceptKeyFor, closeCodeOf, encodeFrame, type Frame } from './raw-client.ts';
 import { inflate, inflateLast } from './inflate.ts';
@@ -883,6 +884,51 @@ function defineSuite(secure: boolean): void {
     });
   });
 
+  test('terminate() from the open, message and ping handlers: no throw, close runs once with 1006, the connection is released', async () => {
+    const closes: [string, number][] = [];
+    const errors: unknown[] = [];
+    const after: [string, number, number][] = [];
+    const kill = (where: string, ws: ServerWebSocket<unknown>) => {
+      if ((ws.data as { kill?: string } | undefined)?.kill !== where) return;
+      try {
+        ws.terminate();
+        after.push([where, ws.send('too late'), ws.readyState]);
+      } catch (error) {
+        errors.push(error);
+      }
+    };
+    await withServer<{ kill: string }>(
+      {
+        // A small limit: sessions that leaked would lock the next clients out (as a peer could, by provoking terminate()).
+        maxConnections: 2,
+        upgrade: (req) => ({ data: { kill: new URL(req.url, 'http://x').searchParams.get('kill') ?? '' } }),
+        websocket: {
+          open: (ws) => kill('open', ws),
+          message: (ws) => kill('message', ws),
+          ping: (ws) => kill('ping', ws),
+          close: (ws, code) => void closes.push([(ws.data as { kill: string }).kill, code]),
+          error: (_ws, error) => void errors.push(error),
+        },
+      },
+      async (server) => {
+        for (const where of ['open', 'message', 'ping', 'open', 'message', 'ping']) {
+          // From `open` the transport is dropped before the 101 leaves: the peer may see only the connection end.
+          const client = where === 'open' ? await start(server, { path: `/?kill=${where}` }) : await connect(server, { path: `/?kill=${where}` });
+          // Two messages in one chunk: nothing after the terminating one may reach a handler.
+          if (where === 'message') client.write(concatBytes([encodeFrame(1, encoder.encode('a')), encodeFrame(1, encoder.encode('b'))]));
+          if (where === 'ping') client.sendFrame(9, 'p');
+          await client.waitClosed();
+          await waitUntil(() => server.connections === 0, `the ${where} connection released`);
+          client.destroy();
+        }
+      },
+    );
+    assert.equal(errors, []);
+    assert.equal(closes, [['open', 1006], ['message', 1006], ['ping', 1006], ['open', 1006], ['message', 1006], ['ping', 1006]]);
+    assert.ok(after.every(([, sent, state]) => sent === 0 && state >= 2), JSON.stringify(after));
+    assert.is(after.length, 6);
+  });
+
   test('server.clients: the open sockets, in connection order; a closed one leaves the list', async () => {
     const closed: string[] = [];
     let next = 0;
@@ -1138,6 +1184,23 @@ function defineSuite(secure: boolean): void {
     });
   });
 
+  test('stop({ force: true }) during a graceful stop() terminates at once instead of waiting for it', async () => {
+    const closes: number[] = [];
+    const server = await serve({ port: 0, hostname: '127.0.0.1', ...(secure ? { tls: certificate } : {}), stopTimeoutMs: 60_000, limits: { closeTimeoutMs: 60_000 }, websocket: { close: (_ws, code) => void closes.push(code) } });
+    const peer = await StuckPeer.upgraded(server.port, secure); // never answers the 1001
+    try {
+      const graceful = server.stop();
+      await sleep(50);
+      const forced = server.stop({ force: true });
+      await within(forced, STUCK_WAIT_MS, 'stop({ force: true })');
+      await graceful;
+      assert.is(server.connections, 0);
+      assert.equal(closes, [1006]);
+    } finally {
+      peer.destroy();
+    }
+  });
+
   test('stop() terminates a connection still waiting for the peer’s close, without waiting for closeTimeoutMs', async () => {
     const server = await serve({ port: 0, hostname: '127.0.0.1', ...(secure ? { tls: certificate } : {}), limits: { closeTimeoutMs: 8000 }, websocket: {} });
     const peer = await StuckPeer.upgraded(server.port, secure);
@@ -1179,6 +1242,39 @@ const nodeOnly = suite('node adapter: handleUpgrade on node:http');
   await stopped;
   assert.is(handler.connections, 0);
   assert.equal(handler.clients, []);
+  await new Promise<void>((resolve) => http.close(() => resolve()));
+});
+(runtime === 'node' ? nodeOnly : nodeOnly.skip)('handleUpgrade of a socket the client has left releases it; a second call for one socket throws', async () => {
+  const { createServer } = await import('node:http');
+  const { createUpgradeHandler } = await import('../node/index.ts');
+  const opened: number[] = [];
+  const handler = createUpgradeHandler({ websocket: { open: () => void opened.push(1) } });
+  const http = createServer((_req, res) => res.end('plain'));
+  const misuse: unknown[] = [];
+  let handled = 0;
+  http.on('upgrade', async (req, socket, head) => {
+    // An async check (authentication) during which the client leaves: node:http reads its EOF meanwhile.
+    await waitUntil(() => socket.readableEnded || socket.destroyed, 'the client to leave');
+    handler.handleUpgrade(req, socket, head);
+    try {
+      handler.handleUpgrade(req, socket, head);
+    } catch (error) {
+      misuse.push(error);
+    }
+    handled++;
+  });
+  await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+  const port = (http.address() as net.AddressInfo).port;
+  const client = await RawClient.start(port, false);
+  await sleep(50);
+  client.destroy();
+  await waitUntil(() => handled === 1, 'the upgrade handled');
+  assert.is(handler.connections, 0);
+  assert.equal(handler.clients, []);
+  assert.equal(opened, []);
+  assert.is(misuse.length, 1);
+  assert.ok(misuse[0] instanceof MisuseError && misuse[0].code === 'INVALID_STATE');
+  await handler.stop({ timeoutMs: 200 });
   await new Promise<void>((resolve) => http.close(() => resolve()));
 });
 (runtime === 'node' ? nodeOnly : nodeOnly.skip)('handleUpgrade beyond maxConnections answers 503 and closes', async () => {
