@@ -12,6 +12,7 @@ import { resolveServerConfig } from '../shared/options.ts';
 import { ServerState } from '../shared/server-state.ts';
 import { attachSocket, decodeUtf8Buffer } from './serve.ts';
 import { buildRejectResponse } from '../../core/http/response.ts';
+import { MisuseError } from '../../core/errors.ts';
 
 /** Options of {@link createUpgradeHandler}: `serve()`'s, without the listening part. */
 export interface UpgradeHandlerOptions<T> extends Omit<ServeOptions<T>, 'port' | 'hostname' | 'tls' | 'fetch'> {
@@ -21,7 +22,10 @@ export interface UpgradeHandlerOptions<T> extends Omit<ServeOptions<T>, 'port' |
 
 /** What {@link createUpgradeHandler} returns. */
 export interface UpgradeHandler<T = unknown> {
-  /** Takes over the socket of an `'upgrade'` event. */
+  /**
+   * Takes over the socket of an `'upgrade'` event (a socket the client has already closed is just released).
+   * Throws `MisuseError` (`INVALID_STATE`) when called twice for one socket.
+   */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Uint8Array): void;
   /** Live connections. */
   readonly connections: number;
@@ -49,9 +53,19 @@ function headerPairs(raw: readonly string[]): [string, string][] {
 export function createUpgradeHandler<T = undefined>(options: UpgradeHandlerOptions<T>): UpgradeHandler<T> {
   const config = resolveServerConfig<T>(options as ServeOptions<T>, { decodeText: decodeUtf8Buffer, accelerators: acceleratorsFor('node'), secure: options.secure === true });
   const state = new ServerState<T>(config);
+  /** Sockets handed over already: a second handleUpgrade on one would start a second session on it. */
+  const taken = new WeakSet<Duplex>();
   return {
     handleUpgrade(req, duplex, head) {
       const socket = duplex as Socket;
+      if (taken.has(socket)) throw new MisuseError('INVALID_STATE', 'handleUpgrade() was already called for this socket');
+      taken.add(socket);
+      // The client may have left while the application decided (e.g. an async check before handleUpgrade): its
+      // EOF was then read, with nobody listening (node:http's sockets allow half-open, so they stay up).
+      if (socket.destroyed || !socket.writable || socket.readableEnded) {
+        socket.destroy();
+        return;
+      }
       if (!state.admits()) {
         // At capacity: node:http parsed the request already, so an answer costs nothing here (unlike at accept).
         if (state.accepting) socket.end(AT_CAPACITY, () => socket.destroy());

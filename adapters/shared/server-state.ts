@@ -144,7 +144,12 @@ export class ServerState<T> implements SessionOwner<T> {
       },
       publish: (topic, data, compress) => state.publish(topic, data, undefined, compress),
       subscriberCount: (topic) => state.topics.subscriberCount(topic),
-      stop: (options) => (stopping ??= close(options ?? {})),
+      stop: (options) => {
+        if (stopping === undefined) return (stopping = close(options ?? {}));
+        // Already stopping: `force` still means now, not after the graceful wait under way.
+        if (options?.force === true) state.terminateAll();
+        return stopping;
+      },
     };
   }
 
@@ -159,7 +164,12 @@ export class ServerState<T> implements SessionOwner<T> {
       const timeoutMs = options.timeoutMs ?? this.config.stopTimeoutMs;
       if (await this.whenEmpty(timeoutMs)) return;
     }
-    for (const session of [...this.sessions]) session.terminate();
+    this.terminateAll();
     await this.whenEmpty(TERMINATE_GRACE_MS);
+  }
+
+  /** Terminates every session now (the transports are dropped; each `close` handler runs with 1006). */
+  terminateAll(): void {
+    for (const session of [...this.sessions]) session.terminate();
   }
 }
