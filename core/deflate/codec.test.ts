@@ -382,6 +382,26 @@ test('corrupt input → corrupt, never a throw, and stays failed', () => {
   }
 });
 
+test('data that stops inside a block → corrupt (the tail would become content), however it is framed', () => {
+  // A compressed "Hello" with its block's end cut: the Huffman block is unfinished.
+  const unfinishedHuffman = HELLO_DEFLATED.subarray(0, 5);
+  const cases = [
+    bytes(0x00, 0x0a, 0x00, 0xf5, 0xff, 0x41, 0x42), // a stored block of 10 bytes that carries 2
+    bytes(0x00, 0x00, 0xff, 0xff), // this alone starts a stored block of 0xff00 bytes
+    unfinishedHuffman,
+  ];
+  for (const payload of cases) {
+    for (const sizes of [[], [1], [2, 1]]) {
+      const d = pakoCodec.createDecompressor({ windowBits: 15, noContextTakeover: sizes.length === 0 });
+      assert.is(inflateFrames(d, payload, sizes).status, 'corrupt', `${Array.from(payload).join(',')} in frames ${sizes}`);
+    }
+  }
+  // The complete forms of the same data are fine: a stored block with all its bytes, and the whole "Hello".
+  const whole = pakoCodec.createDecompressor({ windowBits: 15, noContextTakeover: false });
+  assert.equal(inflateOne(whole, bytes(0x00, 0x02, 0x00, 0xfd, 0xff, 0x41, 0x42, 0x00)), { status: 'ok', data: enc.encode('AB') });
+  assert.equal(inflateOne(whole, HELLO_DEFLATED), { status: 'ok', data: HELLO });
+});
+
 test('random garbage never throws (1000 payloads, fragmented too)', () => {
   const r = rng(1234);
   for (let i = 0; i < 1000; i++) {

@@ -259,6 +259,28 @@ function limitDistances(strm: ZStream): void {
   state.dmax = 1 << state.wbits;
 }
 
+/** pako's inflate state, where it keeps its position in the DEFLATE format. */
+const modeOf = (strm: ZStream): number => (strm as unknown as { state: { mode: number } }).state.mode;
+
+/**
+ * The mode an inflate stream is in between two blocks, waiting for the next block's header: read off a stream
+ * that has just inflated an empty stored block (what a sync flush writes: a 3-bit header, padding to the byte,
+ * then the tail's LEN 0000 and NLEN FFFF), rather than copied from pako's sources.
+ */
+const BETWEEN_BLOCKS = /* @__PURE__ */ (() => {
+  const emptyStoredBlock = new Uint8Array([0x00, ...TAIL]);
+  const strm = new ZStream();
+  zlibInflateInit2(strm, -15);
+  strm.input = emptyStoredBlock;
+  strm.next_in = 0;
+  strm.avail_in = emptyStoredBlock.length;
+  strm.output = new Uint8Array(16);
+  strm.next_out = 0;
+  strm.avail_out = 16;
+  zlibInflate(strm, Z_SYNC_FLUSH);
+  return modeOf(strm);
+})();
+
 function resetInflateStream(strm: ZStream): void {
   zlibInflateReset(strm);
   limitDistances(strm);
@@ -317,7 +339,13 @@ class PakoDecompressor implements MessageDecompressor {
       if (this.#consumed > 0) {
         const strm = this.#streamFor(fin);
         if (data.length > 0 && !this.#streamEnded) status = this.#inflate(strm, data, budget, out);
-        if (status === 'ok' && fin && !this.#streamEnded) status = this.#inflate(strm, TAIL, budget, out);
+        if (status === 'ok' && fin && !this.#streamEnded) {
+          status = this.#inflate(strm, TAIL, budget, out);
+          // RFC 7692 §7.2.2: with the tail appended, a message's data ends with an empty stored block, so the
+          // stream is between blocks. Otherwise the peer's data stopped inside a block, which would take the tail
+          // (and the next message's bytes) as its own content: corrupt data, not a message.
+          if (status === 'ok' && !this.#streamEnded && modeOf(strm) !== BETWEEN_BLOCKS) status = 'corrupt';
+        }
       }
     } catch {
       status = 'corrupt'; // pako signals bad data by status codes; this only guards against the unexpected
