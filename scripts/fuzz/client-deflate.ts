@@ -38,14 +38,24 @@ export type InflateOutcome = { ok: true; data: Uint8Array } | { ok: false; reaso
 
 const TAIL = new Uint8Array([0, 0, 0xff, 0xff]);
 
-type PakoStream = { output: Uint8Array; next_out: number };
+type PakoStream = { output: Uint8Array; next_out: number; state: { mode: number } };
+
+const modeOf = (inflater: Inflate): number => (inflater as unknown as { strm: PakoStream }).strm.state.mode;
+
+/** pako's inflate mode between two blocks, read off an inflater that has taken one empty stored block. */
+const BETWEEN_BLOCKS = /* @__PURE__ */ (() => {
+  const inflater = new Inflate({ raw: true });
+  inflater.push(new Uint8Array([0x00, 0x00, 0x00, 0xff, 0xff]), Z_SYNC_FLUSH);
+  return modeOf(inflater);
+})();
 
 /**
  * The receiving side, for the oracle: inflates a message frame by frame (RFC 7692 §7.2.2), keeping the window
  * between messages unless told not to. After a final block (BFINAL) the rest of the message is ignored and the
  * next message starts a new stream (RFC 7692 §7.2.3.3). A distance beyond the agreed window is corrupt data
  * (RFC 7692 §7.1.2.2), whatever the output buffer holds: zlib alone would resolve some of them into its output
- * buffer, so that the verdict would depend on chunking (the core applies the same rule).
+ * buffer, so that the verdict would depend on chunking (the core applies the same rule). Data that stops inside a
+ * block (the stream is not between blocks once the tail is appended) is corrupt too.
  */
 export class ReferenceInflater {
   private inflater: Inflate | undefined;
@@ -93,6 +103,8 @@ export class ReferenceInflater {
       if (this.produced > maxBytes) return this.fail('too-big', out);
       if (failed) return this.fail('corrupt', out);
       if (inflater.ended) this.ended = true;
+      // With the tail appended, a message ends between blocks (RFC 7692 §7.2.2); else its data stopped inside one.
+      else if (fin && modeOf(inflater) !== BETWEEN_BLOCKS) return this.fail('corrupt', out);
     }
     if (fin) {
       this.consumed = 0;
