@@ -20,4 +20,12 @@ test('resolved limits are frozen, and resolving them again (as each connection d
   assert.is(misuseCode(() => resolveLimits({ maxFrameSize: -1 })), 'INVALID_OPTION');
 });
 
+test('names that are not limits, and a limits value that is not an object, are misuse (a typo must not pass)', () => {
+  assert.is(misuseCode(() => resolveLimits({ bogus: 1 } as Partial<typeof DEFAULT_LIMITS>)), 'INVALID_OPTION');
+  assert.is(misuseCode(() => resolveLimits({ maxFrameSise: 1 } as Partial<typeof DEFAULT_LIMITS>)), 'INVALID_OPTION');
+  assert.is(misuseCode(() => resolveLimits(5 as unknown as Partial<typeof DEFAULT_LIMITS>)), 'INVALID_OPTION');
+  assert.is(misuseCode(() => resolveLimits(null as unknown as Partial<typeof DEFAULT_LIMITS>)), 'INVALID_OPTION');
+  assert.is(misuseCode(() => new ServerConnection({ limits: { toString: 1 } as unknown as Partial<typeof DEFAULT_LIMITS> })), 'INVALID_OPTION');
+});
+
 test.run();

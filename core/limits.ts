@@ -58,23 +58,31 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
 const resolved = new WeakSet<object>();
 
 /**
- * Merges user limits over the defaults and checks their ranges. Throws {@link MisuseError} on a bad value. The
+ * Merges user limits over the defaults and checks their ranges. Throws {@link MisuseError} on a bad value or a name
+ * that is not a limit (a typo must not leave a default in force silently). The
  * result is frozen, and resolving it again returns the same object, so that the connections of one server share
  * one limits object rather than holding a copy each.
  */
 export function resolveLimits(partial: Partial<Limits> | undefined): Readonly<Limits> {
   if (partial === undefined) return DEFAULT_LIMITS;
   if (resolved.has(partial)) return partial as Readonly<Limits>;
-  const limits: Limits = { ...DEFAULT_LIMITS };
-  if (partial) {
-    for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
-      const value = partial[key];
-      if (value === undefined) continue;
-      if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
-        throw new MisuseError('INVALID_OPTION', `limits.${key} must be a finite number >= 0, got ${String(value)}`);
-      }
-      limits[key] = value;
+  if (partial === null || typeof partial !== 'object' || Array.isArray(partial)) {
+    throw new MisuseError('INVALID_OPTION', 'limits must be an object');
+  }
+  // A misspelt limit would leave the default in force without a word: refuse names that are not limits.
+  for (const key of Object.keys(partial)) {
+    if (!Object.prototype.hasOwnProperty.call(DEFAULT_LIMITS, key)) {
+      throw new MisuseError('INVALID_OPTION', `limits.${key} is not a limit (known: ${Object.keys(DEFAULT_LIMITS).join(', ')})`);
     }
+  }
+  const limits: Limits = { ...DEFAULT_LIMITS };
+  for (const key of Object.keys(DEFAULT_LIMITS) as (keyof Limits)[]) {
+    const value = partial[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !(value >= 0) || !Number.isFinite(value)) {
+      throw new MisuseError('INVALID_OPTION', `limits.${key} must be a finite number >= 0, got ${String(value)}`);
+    }
+    limits[key] = value;
   }
   if (limits.maxFrameSize > 2 ** 53 - 1 || limits.maxMessageSize > 2 ** 53 - 1) {
     throw new MisuseError('INVALID_OPTION', 'maxFrameSize/maxMessageSize must be safe integers');

@@ -43,4 +43,59 @@ test('addresses and URLs', () => {
   assert.is(serverUrl(false, '127.0.0.1', 80), 'ws://127.0.0.1:80/');
 });
 
+const isMisuse = (e: unknown) => e instanceof MisuseError && e.code === 'INVALID_OPTION';
+
+test('deflate: checked and resolved once, here (not per connection)', () => {
+  assert.is(resolve({}).deflate, false);
+  assert.is(resolve({ deflate: false }).deflate, false);
+  const c = resolve({ deflate: { serverMaxWindowBits: 10 } });
+  assert.ok(c.deflate !== false && c.deflate.serverMaxWindowBits === 10 && c.deflate.level === 1);
+  assert.ok(Object.isFrozen(c.deflate));
+  for (const bad of [
+    { serverMaxWindowBits: 99 },
+    { clientMaxWindowBits: 7 },
+    { level: 10 },
+    { memLevel: 0 },
+    { threshold: -1 },
+    { serverNoContextTakeover: 'yes' },
+    { serverMaxWindowBit: 10 }, // a typo
+  ]) {
+    assert.throws(() => resolve({ deflate: bad } as Partial<ServeOptions<unknown>>), isMisuse, JSON.stringify(bad));
+  }
+  for (const bad of [true, 5, null, 'on', [1]]) {
+    assert.throws(() => resolve({ deflate: bad } as unknown as Partial<ServeOptions<unknown>>), isMisuse, String(bad));
+  }
+});
+
+test('handlers and hooks must be functions', () => {
+  for (const name of ['open', 'message', 'fragment', 'close', 'drain', 'ping', 'pong', 'error']) {
+    for (const bad of [5, 'x', {}, null]) {
+      assert.throws(() => resolve({ websocket: { [name]: bad } } as Partial<ServeOptions<unknown>>), isMisuse, `${name}: ${String(bad)}`);
+    }
+  }
+  assert.throws(() => resolve({ websocket: { publishToSelf: 1 } } as unknown as Partial<ServeOptions<unknown>>), isMisuse);
+  assert.throws(() => resolve({ upgrade: 5 } as unknown as Partial<ServeOptions<unknown>>), isMisuse);
+  assert.throws(() => resolve({ fetch: {} } as unknown as Partial<ServeOptions<unknown>>), isMisuse);
+  const ok = resolve({ websocket: { open() {}, message: () => undefined, publishToSelf: true }, upgrade: () => undefined, fetch: () => ({ status: 200 }) });
+  assert.type(ok.handlers.open, 'function');
+});
+
+test('unknown keys of limits, pubsub, backpressure and deflate are refused (typos)', () => {
+  for (const bad of [
+    { limits: { bogus: 1 } },
+    { limits: { maxFrameSise: 1 } },
+    { limits: 5 },
+    { limits: null },
+    { pubsub: { maxTopics: 5 } },
+    { origins: [/example\.com/] },
+    { origins: 'https://example.com' },
+    { backpressure: { highWatermark: 5 } },
+    { deflate: { windowBits: 10 } },
+  ]) {
+    assert.throws(() => resolve(bad as unknown as Partial<ServeOptions<unknown>>), isMisuse, JSON.stringify(bad));
+  }
+  assert.is(resolve({ limits: { maxFrameSize: 10 } }).limits.maxFrameSize, 10);
+  assert.is(resolve({ pubsub: { maxTopicsPerSocket: 5 } }).topicLimits.maxTopicsPerSocket, 5);
+});
+
 test.run();

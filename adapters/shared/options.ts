@@ -4,7 +4,7 @@
  */
 import { MisuseError } from '../../core/errors.ts';
 import { resolveLimits, type Limits } from '../../core/limits.ts';
-import type { DeflateOptions } from '../../core/deflate/options.ts';
+import { DEFAULT_DEFLATE_OPTIONS, resolveDeflateOptions, type DeflateOptions } from '../../core/deflate/options.ts';
 import type { Accelerators } from '../../core/accelerators.ts';
 import { DEFAULT_TOPIC_LIMITS, type TopicLimits } from './topics.ts';
 import type { ServeOptions, WebSocketHandlers, UpgradeRequest, UpgradeContext, UpgradeDecision, HttpRequest, HttpResponse } from './types.ts';
@@ -48,6 +48,37 @@ function check(condition: boolean, message: string): void {
   if (!condition) throw new MisuseError('INVALID_OPTION', message);
 }
 
+/** The handlers `options.websocket` may hold; each one given must be a function. */
+const HANDLER_NAMES = ['open', 'message', 'fragment', 'close', 'drain', 'ping', 'pong', 'error'] as const;
+
+/**
+ * Throws unless `value` is undefined or a plain object whose keys are all in `known`: a misspelt option (e.g.
+ * `maxFrameSise`) would otherwise leave its default in force without a word.
+ */
+function checkKeys(value: unknown, name: string, known: readonly string[]): void {
+  if (value === undefined) return;
+  check(typeof value === 'object' && value !== null && !Array.isArray(value), `${name} must be an object`);
+  for (const key of Object.keys(value as object)) {
+    check(known.includes(key), `${name}.${key} is not an option (known: ${known.join(', ')})`);
+  }
+}
+
+/** Throws unless `value` is undefined or a function (a handler called later must fail here, not per connection). */
+function checkFunction(value: unknown, name: string): void {
+  check(value === undefined || typeof value === 'function', `${name} must be a function (got ${value === null ? 'null' : typeof value})`);
+}
+
+/**
+ * The deflate option checked and resolved once per server: a bad value throws here rather than in every
+ * connection's handshake, and all connections share the one resolved object.
+ */
+function resolveDeflate(deflate: unknown): DeflateOptions | false {
+  if (deflate === undefined || deflate === false) return false;
+  check(typeof deflate === 'object' && deflate !== null && !Array.isArray(deflate), 'deflate must be an options object ({} for the defaults) or false');
+  checkKeys(deflate, 'deflate', Object.keys(DEFAULT_DEFLATE_OPTIONS));
+  return resolveDeflateOptions(deflate as DeflateOptions);
+}
+
 /** Validates `serve()` options (throws {@link MisuseError}) and resolves defaults. */
 export function resolveServerConfig<T>(
   options: ServeOptions<T>,
@@ -55,7 +86,14 @@ export function resolveServerConfig<T>(
 ): ServerConfig<T> {
   check(typeof options === 'object' && options !== null, 'serve() needs an options object');
   check(typeof options.websocket === 'object' && options.websocket !== null, 'options.websocket (the handlers object) is required');
+  for (const name of HANDLER_NAMES) checkFunction(options.websocket[name], `websocket.${name}`);
+  const publishToSelf: unknown = options.websocket.publishToSelf;
+  check(publishToSelf === undefined || typeof publishToSelf === 'boolean', 'websocket.publishToSelf must be a boolean');
+  checkFunction(options.upgrade, 'upgrade');
+  checkFunction(options.fetch, 'fetch');
   const limits = resolveLimits(options.limits);
+  const deflate = resolveDeflate(options.deflate);
+  checkKeys(options.backpressure, 'backpressure', ['highWaterMark', 'lowWaterMark', 'onLimit', 'closeCode']);
   const bp = options.backpressure ?? {};
   const highWaterMark = bp.highWaterMark ?? limits.outboundHighWaterMark;
   const lowWaterMark = bp.lowWaterMark ?? Math.min(limits.outboundLowWaterMark, highWaterMark);
@@ -67,6 +105,7 @@ export function resolveServerConfig<T>(
   check(limitCloseCode === 1008 || limitCloseCode === 1013 || (limitCloseCode >= 3000 && limitCloseCode <= 4999), 'backpressure.closeCode must be 1008, 1013 or 3000-4999');
   const receiveMode = options.receiveMode ?? 'message';
   check(receiveMode === 'message' || receiveMode === 'stream', "receiveMode must be 'message' or 'stream'");
+  checkKeys(options.pubsub, 'pubsub', Object.keys(DEFAULT_TOPIC_LIMITS));
   const topicLimits = { ...DEFAULT_TOPIC_LIMITS, ...options.pubsub };
   for (const [name, value] of Object.entries(topicLimits)) {
     check(Number.isInteger(value) && value >= 1, `pubsub.${name} must be an integer >= 1`);
@@ -76,8 +115,8 @@ export function resolveServerConfig<T>(
   let origins: ServerConfig<T>['origins'];
   if (typeof options.origins === 'function') origins = options.origins;
   else if (options.origins !== undefined) {
-    check(Array.isArray(options.origins), 'origins must be an array of strings or a function');
-    origins = new Set(options.origins.map((o) => String(o).toLowerCase()));
+    check(Array.isArray(options.origins) && options.origins.every((o) => typeof o === 'string'), 'origins must be an array of strings or a function');
+    origins = new Set(options.origins.map((o) => o.toLowerCase()));
   }
   const protocols = options.protocols ?? [];
   check(Array.isArray(protocols) && protocols.every((p) => typeof p === 'string' && p.length > 0), 'protocols must be an array of non-empty strings');
@@ -87,7 +126,7 @@ export function resolveServerConfig<T>(
   check(maxConnections === Infinity || (Number.isInteger(maxConnections) && maxConnections >= 1), 'maxConnections must be an integer >= 1, or Infinity');
   return {
     limits,
-    deflate: options.deflate ?? false,
+    deflate,
     receiveMode,
     textMessages,
     topicLimits,

@@ -16,7 +16,7 @@ import type { HttpResponse, PeerFailure, UpgradeDecision } from './types.ts';
 import { monotonicNow } from './clock.ts';
 import { DeadlineScheduler, NOT_SCHEDULED, type DeadlineEntry } from './deadline-scheduler.ts';
 import { WebSocket } from './websocket.ts';
-import { isOriginAllowed, isRejection, isThenable, selectProtocol, toHttpRequest, toUpgradeRequest } from './upgrade.ts';
+import { checkUpgradeDecision, isOriginAllowed, isRejection, isThenable, selectProtocol, toHttpRequest, toUpgradeRequest } from './upgrade.ts';
 import { setFlag } from '../../core/flags.ts';
 
 /** Why reading is paused (bits of `Session.bits`); reading resumes when no reason is left. */
@@ -538,7 +538,15 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
     this.run(now);
   }
 
-  private applyDecision(decision: UpgradeDecision<T>, protocol: string | undefined, now: number): void {
+  private applyDecision(result: UpgradeDecision<T>, protocol: string | undefined, now: number): void {
+    let decision: UpgradeDecision<T>;
+    try {
+      decision = checkUpgradeDecision<T>(result);
+    } catch (error) {
+      logHandlerError(error); // not undefined, an accept or a 400–599 refusal: answered as a hook that threw
+      this.conn.reject({ status: 500 }, now);
+      return;
+    }
     if (isRejection(decision)) {
       try {
         this.conn.reject({ status: decision.status, headers: decision.headers, body: decision.body }, now);

@@ -52,13 +52,17 @@ export interface UpgradeAccept<T> {
 
 /** Refuse the upgrade with an HTTP response (the connection is then closed). */
 export interface UpgradeReject {
-  /** HTTP status, 400–599. */
+  /** HTTP status, an integer 400–599 (a 2xx or 3xx is no answer to an upgrade request). */
   readonly status: number;
   readonly headers?: HeadersInit;
   readonly body?: string | Uint8Array;
 }
 
-/** What the upgrade hook returns: accept (with data), reject, or `undefined` to accept as is. */
+/**
+ * What the upgrade hook returns: accept (with data), reject, or `undefined` to accept as is. Anything else (a
+ * string, a number, `null`, a status outside 400–599, headers that are neither a record nor pairs, a body that is
+ * neither a string nor a Uint8Array) is answered 500 and logged, as a throw is: never taken for an accept.
+ */
 export type UpgradeDecision<T> = UpgradeAccept<T> | UpgradeReject | undefined | void;
 
 /** A plain HTTP request (no `Upgrade`), handed to {@link ServeOptions.fetch}. */
@@ -71,7 +75,10 @@ export interface HttpRequest {
   readonly secure: boolean;
 }
 
-/** The answer to a plain HTTP request. The connection is closed after it (no keep-alive). */
+/**
+ * The answer to a plain HTTP request. The connection is closed after it (no keep-alive). An invalid one (status
+ * not an integer 200–599, a bad header, a body that is neither a string nor a Uint8Array) is answered 500 and logged.
+ */
 export interface HttpResponse {
   readonly status: number;
   readonly headers?: HeadersInit;
@@ -95,7 +102,10 @@ export interface PeerFailure extends Error {
 export interface WebSocketHandlers<T> {
   open?(ws: ServerWebSocket<T>): void;
   /**
-   * A whole message: text as a string (already validated UTF-8), binary as bytes owned by the handler. With
+   * A whole message: text as a string (already validated UTF-8), binary as bytes owned by the handler. A returned
+   * promise pauses reading from this socket until it settles (later messages, and `close`, wait for it): one that
+   * never settles holds the connection until the keepalive gives up on the peer (`pingIntervalMs` +
+   * `pongTimeoutMs`) or `stop()`, and its `close` handler never runs. With
    * `textMessages: 'bytes'`, text arrives as its (validated) UTF-8 bytes too, and `isBinary` tells them apart.
    */
   message?(ws: ServerWebSocket<T>, data: string | Uint8Array, isBinary: boolean): unknown;
@@ -156,9 +166,15 @@ export interface ServeOptions<T> {
   hostname?: string;
   /** TLS (wss). Omitted: plain ws. */
   tls?: TlsConfig;
-  /** Limits of each connection (core/limits.ts); also the source of the default water marks. */
+  /**
+   * Limits of each connection (core/limits.ts); also the source of the default water marks. A name that is not a
+   * limit (a typo) throws `MisuseError` (`INVALID_OPTION`) rather than leaving the default in force.
+   */
   limits?: Partial<Limits>;
-  /** permessage-deflate (RFC 7692); `false` or absent disables it. */
+  /**
+   * permessage-deflate (RFC 7692): an options object (`{}` for the defaults); `false` or absent disables it. Checked
+   * by `serve()`: a value out of range or an unknown name throws `MisuseError` (`INVALID_OPTION`).
+   */
   deflate?: DeflateOptions | false;
   /** `message` (default): whole messages. `stream`: `fragment` handler as payload arrives. */
   receiveMode?: 'message' | 'stream';
@@ -189,12 +205,12 @@ export interface ServeOptions<T> {
   /**
    * Decides on each upgrade (after the origin check). May be async: bytes that arrive meanwhile are kept by
    * the core (bounded by `limits.maxPendingBytes`), and `limits.handshakeTimeoutMs` bounds the decision.
-   * A throw or rejection answers 500.
+   * A throw or rejection answers 500, as does a result that is not an {@link UpgradeDecision}.
    */
   upgrade?(req: UpgradeRequest, ctx: UpgradeContext): UpgradeDecision<T> | Promise<UpgradeDecision<T>>;
-  /** Answers plain HTTP requests (no `Upgrade`). Absent: such requests get 426. A throw answers 500. */
+  /** Answers plain HTTP requests (no `Upgrade`). Absent: such requests get 426. A throw or an invalid {@link HttpResponse} answers 500. */
   fetch?(req: HttpRequest): HttpResponse | Promise<HttpResponse>;
-  /** Connection handlers. */
+  /** Connection handlers. A handler that is given must be a function (else `serve()` throws `MisuseError`). */
   websocket: WebSocketHandlers<T>;
   /** Upper bound of `stop()`'s wait for close handshakes, in ms. Default `limits.closeTimeoutMs` + 1000. */
   stopTimeoutMs?: number;
@@ -219,22 +235,30 @@ export interface ServerWebSocket<T> {
    * Sends a text (string) or binary message. Returns the bytes handed to the transport (>0), -1 if the
    * message was queued above the high-water mark (wait for `drain`), or 0 if it was dropped (the socket is
    * not open, or the `drop`/`close` backpressure policy applied).
+   *
+   * Throws `MisuseError` (`INVALID_OPTION`), in every state and before anything is queued, if `data` is none of
+   * these types (a number, an array, an object, `undefined`…) or `compress` is neither a boolean nor undefined; the
+   * same holds for every sending method below, each with its own types.
    */
   send(data: string | Uint8Array | ArrayBuffer | ArrayBufferView, compress?: boolean): number;
   /**
    * {@link send} for text. Bytes are sent as they are, after a check that they are valid UTF-8 (a throw of
-   * `MisuseError` `INVALID_OPTION` otherwise: a text frame must hold UTF-8, RFC 6455 §5.6).
+   * `MisuseError` `INVALID_OPTION` otherwise: a text frame must hold UTF-8, RFC 6455 §5.6). Other types throw too.
    */
   sendText(data: string | Uint8Array, compress?: boolean): number;
-  /** {@link send} for binary. */
+  /** {@link send} for binary. A string (or any other type) throws `MisuseError` (`INVALID_OPTION`). */
   sendBinary(data: Uint8Array | ArrayBuffer | ArrayBufferView, compress?: boolean): number;
   /** Starts the close handshake (no-op unless open). Throws `MisuseError` on an invalid code or a reason over 123 bytes. */
   close(code?: number, reason?: string): void;
   /** Closes the transport now, without a close handshake. */
   terminate(): void;
-  /** Sends a ping (at most 125 bytes). Same return values as {@link send}. */
+  /**
+   * Sends a ping (at most 125 bytes). Same return values as {@link send}. Throws `MisuseError`: `INVALID_OPTION`
+   * if `data` is neither a string, a Uint8Array nor undefined (in every state); `CONTROL_PAYLOAD_TOO_LONG` over
+   * 125 bytes (RFC 6455 §5.5).
+   */
   ping(data?: string | Uint8Array): number;
-  /** Sends an unsolicited pong (a heartbeat; RFC 6455 §5.5.3). */
+  /** Sends an unsolicited pong (a heartbeat; RFC 6455 §5.5.3). Throws as {@link ping}. */
   pong(data?: string | Uint8Array): number;
   /** Bytes queued towards the peer and not yet written to the OS. */
   readonly bufferedAmount: number;
@@ -283,7 +307,10 @@ export interface Server<T = unknown> {
   readonly hostname: string;
   /** e.g. `ws://127.0.0.1:8080/` or `wss://…`. */
   readonly url: string;
-  /** Open transports (handshaking, open or closing). */
+  /**
+   * Open transports (handshaking, open or closing). On Node over TLS they count from the end of the TLS handshake
+   * (`node:tls` shows no socket before it; `maxConnections` still counts those, through Node's own limit).
+   */
   readonly connections: number;
   /**
    * The sockets whose upgrade completed and whose `close` handler has not run yet (`readyState` 1, or 2 while

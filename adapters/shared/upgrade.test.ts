@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { isOriginAllowed, isRejection, isThenable, selectProtocol, toUpgradeRequest } from './upgrade.ts';
+import { checkUpgradeDecision, isOriginAllowed, isRejection, isThenable, selectProtocol, toUpgradeRequest } from './upgrade.ts';
+import { MisuseError } from '../../core/errors.ts';
 import { resolveServerConfig } from './options.ts';
 import type { HandshakeRequest } from '../../core/events.ts';
 
@@ -44,6 +45,34 @@ test('the hook’s request splits path and query', () => {
   assert.is(r.url, '/chat?room=1');
   assert.is(r.remoteAddress, '10.0.0.1');
   assert.ok(r.secure);
+});
+
+test('checkUpgradeDecision: the documented shapes pass as they are', () => {
+  assert.is(checkUpgradeDecision(undefined), undefined);
+  const accept = { data: { user: 1 }, protocol: 'chat', headers: { 'x-a': '1' } };
+  assert.is(checkUpgradeDecision(accept), accept);
+  const pairs = { headers: [['x-a', '1']] };
+  assert.is(checkUpgradeDecision(pairs), pairs);
+  for (const status of [400, 403, 451, 599]) {
+    const reject = { status, body: 'no', headers: { 'x-b': '2' } };
+    assert.is(checkUpgradeDecision(reject), reject);
+    assert.ok(isRejection(checkUpgradeDecision(reject)));
+  }
+  assert.ok(isRejection(checkUpgradeDecision({ status: 401, body: new Uint8Array(2) })));
+  assert.not.ok(isRejection(checkUpgradeDecision({ data: 0 })));
+});
+
+test('checkUpgradeDecision: anything else is misuse (INVALID_OPTION), not an accept', () => {
+  const bad: unknown[] = [
+    'yes', 42, true, null, [], () => undefined,
+    { status: 200 }, { status: 399 }, { status: 101 }, { status: 600 }, { status: 403.5 }, { status: '403' }, { status: NaN }, { status: null },
+    { headers: 5 }, { headers: 'x-a: 1' }, { headers: null },
+    { status: 403, body: { a: 1 } }, { status: 403, body: 5 }, { status: 403, body: [1, 2] },
+    { protocol: 5 },
+  ];
+  for (const decision of bad) {
+    assert.throws(() => checkUpgradeDecision(decision), (e: unknown) => e instanceof MisuseError && e.code === 'INVALID_OPTION', String(JSON.stringify(decision)));
+  }
 });
 
 test.run();

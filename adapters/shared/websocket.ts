@@ -5,7 +5,40 @@
  */
 import type { ServerWebSocket } from './types.ts';
 import type { Session } from './session.ts';
+import { MisuseError } from '../../core/errors.ts';
 import { checkTopic, publishPayload, type PublishData } from './topics.ts';
+
+/*
+ * Argument checks of the sending methods. They run before anything reaches the session, in every state, so that a
+ * wrong type throws at the call that is wrong (a number must not become that many zero bytes, an object an empty
+ * frame, a string a text frame from `sendBinary`). A typeof and an instanceof on the common path; no allocation.
+ */
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'Array';
+  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
+  return typeof value;
+}
+
+function wrongType(method: string, expected: string, value: unknown): MisuseError {
+  return new MisuseError('INVALID_OPTION', `${method} needs ${expected} (got ${describe(value)})`);
+}
+
+/** A Uint8Array, ArrayBuffer or any ArrayBufferView (typed array, DataView). */
+function isBuffer(data: unknown): data is Uint8Array | ArrayBuffer | ArrayBufferView {
+  return data instanceof Uint8Array || ArrayBuffer.isView(data) || data instanceof ArrayBuffer;
+}
+
+function checkCompress(method: string, compress: unknown): void {
+  if (compress !== undefined && typeof compress !== 'boolean') throw wrongType(method, 'compress to be a boolean or undefined', compress);
+}
+
+function checkControl(method: string, data: unknown): void {
+  if (data !== undefined && typeof data !== 'string' && !(data instanceof Uint8Array)) {
+    throw wrongType(method, 'a string, a Uint8Array or nothing', data);
+  }
+}
 
 /** `ServerWebSocket` implementation; created by the session when the upgrade is accepted. */
 export class WebSocket<T> implements ServerWebSocket<T> {
@@ -20,12 +53,19 @@ export class WebSocket<T> implements ServerWebSocket<T> {
   }
 
   send(data: string | Uint8Array | ArrayBuffer | ArrayBufferView, compress?: boolean): number {
+    if (typeof data !== 'string' && !isBuffer(data)) throw wrongType('send', 'a string, Uint8Array, ArrayBuffer or ArrayBufferView', data);
+    checkCompress('send', compress);
     return this.#session.send(data, compress);
   }
   sendText(data: string | Uint8Array, compress?: boolean): number {
-    return data instanceof Uint8Array ? this.#session.sendTextBytes(data, compress) : this.#session.send(String(data), compress);
+    checkCompress('sendText', compress);
+    if (typeof data === 'string') return this.#session.send(data, compress);
+    if (data instanceof Uint8Array) return this.#session.sendTextBytes(data, compress);
+    throw wrongType('sendText', 'a string or a Uint8Array of UTF-8', data);
   }
   sendBinary(data: Uint8Array | ArrayBuffer | ArrayBufferView, compress?: boolean): number {
+    if (!isBuffer(data)) throw wrongType('sendBinary', 'a Uint8Array, ArrayBuffer or ArrayBufferView', data);
+    checkCompress('sendBinary', compress);
     return this.#session.send(data, compress);
   }
   close(code?: number, reason?: string): void {
@@ -35,9 +75,11 @@ export class WebSocket<T> implements ServerWebSocket<T> {
     this.#session.terminate();
   }
   ping(data?: string | Uint8Array): number {
+    checkControl('ping', data);
     return this.#session.control(true, data);
   }
   pong(data?: string | Uint8Array): number {
+    checkControl('pong', data);
     return this.#session.control(false, data);
   }
   subscribe(topic: string): boolean {
@@ -88,6 +130,7 @@ export class WebSocket<T> implements ServerWebSocket<T> {
   /** A closed socket publishes nothing (as Bun): in the `close` handler, use `server.publish`. */
   #publish(topic: string, data: PublishData, binary: boolean | undefined, compress: boolean | undefined): number {
     const session = this.#session;
+    checkCompress(binary === undefined ? 'publish' : binary ? 'publishBinary' : 'publishText', compress);
     if (session.readyState === 3) {
       checkTopic(topic); // misuse throws in every state
       publishPayload(data, binary);

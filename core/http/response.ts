@@ -36,6 +36,10 @@ const NO_HEADERS: CheckedHeaders = Object.freeze({ pairs: [], ascii: true }) as 
 /** Checks and lists application headers; throws MisuseError('INVALID_OPTION') on a bad name, value or owned name. */
 function checkedHeaders(input: HeaderInput | undefined, owned: ReadonlySet<string>): CheckedHeaders {
   if (input === undefined) return NO_HEADERS;
+  // A number or a string would otherwise pass as no headers (or as one header per character).
+  if (input === null || typeof input !== 'object') {
+    throw new MisuseError('INVALID_OPTION', `headers must be a record or [name, value] pairs, got ${input === null ? 'null' : typeof input}`);
+  }
   const pairs: Iterable<readonly [string, string]> =
     typeof (input as Iterable<unknown>)[Symbol.iterator] === 'function'
       ? (input as Iterable<readonly [string, string]>)
@@ -133,7 +137,8 @@ export interface RejectResponseOptions {
  * headers, then the body (default: the reason phrase as text). The transport is to be closed after it.
  * `status` must be an integer 200–599 (a 2xx answers a plain HTTP request). 204 and 304 carry no body and no
  * Content-Length (RFC 9110 §6.4.1); passing a body with them is a misuse.
- * Throws MisuseError('INVALID_OPTION') on a bad status, reason, header, or an owned header.
+ * Throws MisuseError('INVALID_OPTION') on a bad status, reason, header, an owned header, or a body that is not a
+ * string or a Uint8Array.
  */
 export function buildRejectResponse(status: number, options: RejectResponseOptions = {}): Uint8Array {
   if (!Number.isInteger(status) || status < 200 || status > 599) {
@@ -145,6 +150,13 @@ export function buildRejectResponse(status: number, options: RejectResponseOptio
     throw new MisuseError('INVALID_OPTION', 'reason must be a string without CR, LF or controls');
   }
   const extra = checkedHeaders(options.headers, REJECT_OWNED);
+  // The body comes from the application: anything but text or bytes (an object, a number, an array) would
+  // otherwise frame a broken response (Content-Length of a value that has no length).
+  const givenBody: unknown = options.body;
+  if (givenBody !== undefined && typeof givenBody !== 'string' && !(givenBody instanceof Uint8Array)) {
+    const kind = givenBody === null ? 'null' : Array.isArray(givenBody) ? 'an array' : typeof givenBody;
+    throw new MisuseError('INVALID_OPTION', `a response body must be a string or a Uint8Array, got ${kind}`);
+  }
   const bodyless = status === 204 || status === 304;
   if (bodyless && options.body !== undefined && options.body.length > 0) {
     throw new MisuseError('INVALID_OPTION', `a ${status} response has no body`);
