@@ -3,6 +3,7 @@
  * subscriptions with publishing, and graceful shutdown. Each runtime adapter owns one and calls
  * {@link ServerState.connect} for every accepted socket.
  */
+import { MisuseError } from '../../core/errors.ts';
 import { serverUrl, type ServerConfig } from './options.ts';
 import type { Transport } from './transport.ts';
 import type { Server, ServerWebSocket } from './types.ts';
@@ -84,6 +85,9 @@ export class ServerState<T> implements SessionOwner<T> {
    */
   publish(topic: string, data: PublishData, binary: boolean | undefined, compress: boolean | undefined, sender?: Session<T>): number {
     checkTopic(topic);
+    if (compress !== undefined && typeof compress !== 'boolean') {
+      throw new MisuseError('INVALID_OPTION', `publish needs compress to be a boolean or undefined (got ${typeof compress})`);
+    }
     const checked = publishPayload(data, binary);
     const members = this.topics.subscribersOf(topic);
     if (members.size === 0 || (members.size === 1 && sender !== undefined && members.has(sender))) return 0;

@@ -695,9 +695,9 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
   /** Ping (`true`) or unsolicited pong (`false`). */
   control(ping: boolean, data: string | Uint8Array | undefined): number {
     if (this.conn.state !== 'open' || this.transportClosing) return 0;
-    const payload = typeof data === 'string' ? new TextEncoder().encode(data) : data;
-    if (ping) this.conn.ping(payload);
-    else this.conn.pong(payload);
+    // The core encodes a string itself (one encoder for the process).
+    if (ping) this.conn.ping(data);
+    else this.conn.pong(data);
     const bytes = this.flush();
     return this.overHighWater ? -1 : bytes;
   }

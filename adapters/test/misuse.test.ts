@@ -109,6 +109,13 @@ function defineSuite(secure: boolean): void {
     );
   });
 
+  test('server.publish checks compress as ws.publish does', async () => {
+    await withServer({ websocket: {} }, async (server) => {
+      assert.is(thrown(() => server.publish('t', 'x', 'yes' as unknown as boolean)), 'INVALID_OPTION');
+      assert.is(server.publish('t', 'x', true), 0);
+    });
+  });
+
   test('a fetch body that is an object, a number or an array answers 500', async () => {
     await quietly(() =>
       withServer({ fetch: (req) => ({ status: 200, body: (req.path === '/arr' ? [1, 2] : req.path === '/num' ? 5 : { a: 1 }) as unknown as string }) }, async (server) => {
