@@ -6,33 +6,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { resolveServerConfig } from './options.ts';
 import { ServerState } from './server-state.ts';
-import type { Transport } from './transport.ts';
+import { FakeTransport } from '../test/fake-transport.ts';
 import type { ServeOptions } from './types.ts';
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-class FakeTransport implements Transport {
-  remoteAddress = '127.0.0.1';
-  bufferedAmount = 0;
-  written: Uint8Array[] = [];
-  closed = false;
-  write(chunks: readonly Uint8Array[]): void {
-    for (const c of chunks) this.written.push(c);
-  }
-  requestDrain(): void {}
-  pause(): void {}
-  resume(): void {}
-  close(): void {
-    this.closed = true;
-  }
-  destroy(): void {
-    this.closed = true;
-  }
-  text(): string {
-    return this.written.map((w) => decoder.decode(w)).join('');
-  }
-}
 
 const UPGRADE = 'GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
 const PLAIN = 'GET /page HTTP/1.1\r\nHost: x\r\n\r\n';

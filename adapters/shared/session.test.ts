@@ -3,45 +3,13 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { resolveServerConfig } from './options.ts';
 import { ServerState } from './server-state.ts';
-import type { Transport } from './transport.ts';
+import { FakeTransport } from '../test/fake-transport.ts';
 import type { ServeOptions } from './types.ts';
 import type { Session } from './session.ts';
 import { encodeFrame } from '../test/raw-client.ts';
 import { trackTimers } from '../test/timers.ts';
 
 const encoder = new TextEncoder();
-const decoder = new TextDecoder();
-
-class FakeTransport implements Transport {
-  remoteAddress = '127.0.0.1';
-  bufferedAmount = 0;
-  written: Uint8Array[] = [];
-  calls: string[] = [];
-  write(chunks: readonly Uint8Array[]): void {
-    for (const c of chunks) {
-      this.written.push(c);
-      this.bufferedAmount += c.byteLength;
-    }
-  }
-  requestDrain(): void {
-    this.calls.push('requestDrain');
-  }
-  pause(): void {
-    this.calls.push('pause');
-  }
-  resume(): void {
-    this.calls.push('resume');
-  }
-  close(): void {
-    this.calls.push('close');
-  }
-  destroy(): void {
-    this.calls.push('destroy');
-  }
-  text(): string {
-    return this.written.map((w) => decoder.decode(w)).join('');
-  }
-}
 
 const REQUEST = encoder.encode(
   'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
