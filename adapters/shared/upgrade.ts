@@ -74,26 +74,20 @@ function kindOf(value: unknown): string {
 /**
  * The upgrade hook's result checked against {@link UpgradeDecision}: `undefined` (accept as is), an object with a
  * `status` (a refusal: an integer 400–599, since a 2xx or 3xx is no answer to an upgrade request), or an object
- * without one (an accept: `protocol` a string, if given). `headers` must be an object (the core checks its fields);
- * a reject's `body` a string or a Uint8Array. Throws MisuseError('INVALID_OPTION') otherwise: the caller answers 500
- * and reports it, as for a hook that throws, rather than taking `'yes'` or `42` for an accept.
+ * without one (an accept: `protocol` a string, if given). Headers and bodies are checked where the response is
+ * built (core/http/response.ts). Throws MisuseError('INVALID_OPTION') otherwise: the caller answers 500 and reports
+ * it, as for a hook that throws, rather than taking `'yes'` or `42` for an accept.
  */
 export function checkUpgradeDecision<T>(decision: unknown): UpgradeAccept<T> | UpgradeReject | undefined {
   if (decision === undefined) return undefined;
   if (decision === null || typeof decision !== 'object' || Array.isArray(decision)) {
     throw invalid(`the result must be undefined, an accept object or a { status } refusal, got ${kindOf(decision)}`);
   }
-  const d = decision as { status?: unknown; headers?: unknown; body?: unknown; protocol?: unknown };
-  if (d.headers !== undefined && (d.headers === null || typeof d.headers !== 'object')) {
-    throw invalid(`headers must be a record or [name, value] pairs, got ${kindOf(d.headers)}`);
-  }
+  const d = decision as { status?: unknown; protocol?: unknown };
   if (d.status !== undefined) {
     const status = d.status;
     if (typeof status !== 'number' || !Number.isInteger(status) || status < 400 || status > 599) {
       throw invalid(`a refusal's status must be an integer 400–599, got ${typeof status === 'number' ? status : kindOf(status)}`);
-    }
-    if (d.body !== undefined && typeof d.body !== 'string' && !(d.body instanceof Uint8Array)) {
-      throw invalid(`a refusal's body must be a string or a Uint8Array, got ${kindOf(d.body)}`);
     }
     return decision as UpgradeReject;
   }
