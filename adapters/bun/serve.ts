@@ -68,7 +68,13 @@ function socketHandlers<T>(state: ServerState<T>, secure: boolean): SocketHandle
     },
     // With a handshake handler Bun calls `open` at accept rather than after the TLS handshake, so the core's
     // handshake deadline also bounds a client that never finishes (or never starts) its TLS handshake.
-    ...(secure ? { handshake() {} } : {}),
+    ...(secure
+      ? {
+          handshake(socket: BunSocket, success: boolean) {
+            if (success) socket.data?.tlsReady();
+          },
+        }
+      : {}),
   };
 }
 

@@ -44,6 +44,7 @@ const T_DRAIN_WANTED = 2;
 const T_CLOSING = 4;
 const T_CLOSED = 8;
 const T_SECURE = 16;
+const T_TLS_READY = 32; // the TLS handshake completed (plain TCP: never needed)
 
 let dirty: BunTransport[] = [];
 let flushScheduled = false;
@@ -112,6 +113,11 @@ export class BunTransport implements Transport {
   /** The socket speaks TLS (its graceful close differs; see finishWriting). */
   private get secure(): boolean {
     return (this.bits & T_SECURE) !== 0;
+  }
+
+  /** Bun's `handshake` callback: the TLS handshake succeeded. */
+  tlsReady(): void {
+    this.bit(T_TLS_READY, true);
   }
 
   get remoteAddress(): string {
@@ -264,6 +270,12 @@ export class BunTransport implements Transport {
 
   close(): void {
     if (this.closing || this.closed) return;
+    if (this.secure && (this.bits & T_TLS_READY) === 0) {
+      // No TLS session yet (the handshake timeout of a peer that never finished it): nothing can be written, and
+      // a TLS shutdown would wait for the close timeout. Drop the socket now.
+      this.destroy();
+      return;
+    }
     this.closing = true;
     // FIN once the queue is out (see flush); the session's timer terminates the socket if it never is.
     if (this.bufferedAmount === 0) this.finishWriting();

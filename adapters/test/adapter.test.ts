@@ -771,6 +771,19 @@ function defineSuite(secure: boolean): void {
     }
   });
 
+  // Deno's TlsConn.close() does not release such a socket (README: "What differs between runtimes").
+  (secure && adapter !== 'deno' ? test : test.skip)('a peer that never starts its TLS handshake is dropped at the handshake timeout, not after the close timeout as well', async () => {
+    await withServer({ limits: { handshakeTimeoutMs: 200, closeTimeoutMs: 60_000 } }, async (server) => {
+      const silent = net.connect({ host: '127.0.0.1', port: server.port });
+      silent.on('error', () => {});
+      let closed = false;
+      silent.on('close', () => (closed = true));
+      await new Promise<void>((resolve) => silent.once('connect', () => resolve()));
+      await waitUntil(() => closed && server.connections === 0, 'the server to drop the silent peer', STUCK_WAIT_MS);
+      silent.destroy();
+    });
+  });
+
   (secure ? test : test.skip)('stop() ends a connection that never started its TLS handshake', async () => {
     // A long handshake timeout: stop() must not wait for it (node:tls's server.close() would).
     const server = await serve({ port: 0, tls: certificate, limits: { handshakeTimeoutMs: 60_000 }, websocket: {} });
