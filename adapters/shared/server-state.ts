@@ -159,17 +159,22 @@ export class ServerState<T> implements SessionOwner<T> {
 
   /**
    * Graceful shutdown of the sessions (the adapter has stopped accepting): 1001 to every open socket, wait
-   * for the close handshakes up to `timeoutMs`, then terminate what is left.
+   * for the close handshakes up to `timeoutMs`, then terminate what is left. Resolves once the traces of the
+   * closed connections are written (`record` option), so that a process exiting right after keeps them.
    */
   async shutdown(options: StopOptions = {}): Promise<void> {
     this.accepting = false;
-    if (options.force !== true) {
-      for (const session of [...this.sessions]) session.shutdown();
-      const timeoutMs = options.timeoutMs ?? this.config.stopTimeoutMs;
-      if (await this.whenEmpty(timeoutMs)) return;
+    try {
+      if (options.force !== true) {
+        for (const session of [...this.sessions]) session.shutdown();
+        const timeoutMs = options.timeoutMs ?? this.config.stopTimeoutMs;
+        if (await this.whenEmpty(timeoutMs)) return;
+      }
+      this.terminateAll();
+      await this.whenEmpty(TERMINATE_GRACE_MS);
+    } finally {
+      await this.config.traces?.flush();
     }
-    this.terminateAll();
-    await this.whenEmpty(TERMINATE_GRACE_MS);
   }
 
   /** Terminates every session now (the transports are dropped; each `close` handler runs with 1006). */

@@ -196,9 +196,9 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
       // The session itself is the listener: no closure per connection.
       eventListener: this,
     };
-    const traces = config.traces;
-    if (traces !== undefined && traces.accepting) {
-      const record = { label: traces.nextLabel(), maxBytes: traces.maxBytesPerConnection, meta: { remoteAddress: transport.remoteAddress } };
+    // A recorded connection reserves its trace's bound from the server's total (undefined: none left).
+    const record = config.traces?.begin({ remoteAddress: transport.remoteAddress });
+    if (record !== undefined) {
       // The recorder wraps `onEvent` (it records each event before the handler runs).
       this.conn = new RecordingConnection({ ...coreOptions, onEvent: (event) => this.handleConnectionEvent(event) }, record, now);
     } else {
@@ -287,7 +287,7 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
       this.run(now);
       this.resolveDrainWaiters();
       const traces = this.owner.config.traces;
-      if (traces !== undefined && this.conn instanceof RecordingConnection) traces.save(this.conn.recorder.header.label, this.conn.recorder);
+      if (traces !== undefined && this.conn instanceof RecordingConnection) traces.save(this.conn.recorder);
     } finally {
       this.owner.sessionEnded(this); // whatever happened above, the server no longer counts this connection
     }

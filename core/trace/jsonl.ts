@@ -2,7 +2,9 @@
  * The JSON Lines form of a trace (see README.md): an encoder of single lines, a streaming decoder, and
  * whole-trace `serializeTrace` / `parseTrace`. Bytes travel as padded standard base64 (RFC 4648 §4).
  */
-import type { DeflateParams } from '../deflate/options.ts';
+import { resolveDeflateOptions, type DeflateOptions, type DeflateParams } from '../deflate/options.ts';
+import { MisuseError } from '../errors.ts';
+import { resolveLimits, type Limits } from '../limits.ts';
 import { decodeBase64Strict, encodeBase64 } from '../http/base64.ts';
 import {
   TRACE_VERSION,
@@ -180,7 +182,34 @@ function parseHeader(json: Json, line: number): TraceHeader {
   if (app !== 'echo' && app !== 'recorded') throw new TraceFormatError(`app must be "echo" or "recorded", got ${JSON.stringify(app)}`, line);
   if (!isObject(options)) throw new TraceFormatError('options must be an object', line);
   if (!isObject(meta)) throw new TraceFormatError('meta must be an object', line);
+  checkOptions(options, line);
   return { websockTrace: TRACE_VERSION, label, app: app as TraceApp, options: options as TraceConnectionOptions, meta };
+}
+
+const OPTION_KEYS = ['limits', 'receiveMode', 'deflate', 'plainHttp'];
+
+/**
+ * Header `options` must be options a `ServerConnection` accepts: replay would otherwise throw `MisuseError` where
+ * a malformed trace should be a {@link TraceFormatError}. Limits and deflate ranges are the core's own checks.
+ */
+function checkOptions(options: Json, line: number): void {
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.includes(key)) throw new TraceFormatError(`options.${key} is not a connection option (known: ${OPTION_KEYS.join(', ')})`, line);
+  }
+  const { limits, receiveMode, deflate, plainHttp } = options;
+  if (receiveMode !== undefined && receiveMode !== 'message' && receiveMode !== 'stream') {
+    throw new TraceFormatError(`options.receiveMode must be "message" or "stream", got ${JSON.stringify(receiveMode)}`, line);
+  }
+  if (plainHttp !== undefined && typeof plainHttp !== 'boolean') throw new TraceFormatError('options.plainHttp must be a boolean', line);
+  if (limits !== undefined && !isObject(limits)) throw new TraceFormatError('options.limits must be an object', line);
+  if (deflate !== undefined && deflate !== false && !isObject(deflate)) throw new TraceFormatError('options.deflate must be false or an object', line);
+  try {
+    if (limits !== undefined) resolveLimits(limits as Partial<Limits>);
+    if (isObject(deflate)) resolveDeflateOptions(deflate as DeflateOptions);
+  } catch (error) {
+    if (error instanceof MisuseError) throw new TraceFormatError(`options: ${error.message}`, line);
+    throw error;
+  }
 }
 
 function parseRecord(json: Json, line: number): TraceRecord {
