@@ -638,6 +638,12 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
     // Bound the flush: a peer that never reads must not hold the socket open (replaces any core deadline).
     sessionDeadlines.schedule(this, now + this.owner.config.limits.closeTimeoutMs);
     this.transport.close();
+    // Read again if paused (a full outbound queue, an async handler): the peer's EOF ends the connection at once,
+    // where an unread one would leave it to the close timeout. What the peer sends meanwhile is bounded (onData).
+    if ((this.bits & PAUSE_MASK) !== 0) {
+      this.bits &= ~PAUSE_MASK;
+      this.transport.resume();
+    }
   }
 
   private setPause(flag: number, on: boolean): void {

@@ -942,6 +942,18 @@ function defineSuite(secure: boolean): void {
     assert.is(after.length, 6);
   });
 
+  test('a refusal larger than the high-water mark: once the client has read it and left, the connection is released', async () => {
+    const body = 'x'.repeat(4 * 1024 * 1024);
+    // A close timeout far beyond the wait below: only the client's EOF, read by the server, can end it in time.
+    await withServer({ limits: { closeTimeoutMs: 60_000 }, upgrade: () => ({ status: 400, body }) }, async (server) => {
+      const client = await start(server);
+      assert.is((await client.readHead()).status, 400);
+      assert.is((await client.readToEnd()).length, body.length);
+      client.destroy();
+      await waitUntil(() => server.connections === 0, 'the connection released', STUCK_WAIT_MS);
+    });
+  });
+
   test('server.clients: the open sockets, in connection order; a closed one leaves the list', async () => {
     const closed: string[] = [];
     let next = 0;
