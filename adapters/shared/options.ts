@@ -10,6 +10,7 @@ import { DEFAULT_TOPIC_LIMITS, type TopicLimits } from './topics.ts';
 import type { ServeOptions, WebSocketHandlers, UpgradeRequest, UpgradeContext, UpgradeDecision, HttpRequest, HttpResponse } from './types.ts';
 import { decodeUtf8, type TextDecodeFn } from './text-decoder.ts';
 import { TraceSink } from './recording.ts';
+import { check, checkKeys } from './option-checks.ts';
 
 /** The resolved configuration shared by all sessions of one server. */
 export interface ServerConfig<T> {
@@ -44,24 +45,9 @@ export interface ServerConfig<T> {
 /** Default of `ServeOptions.maxConnections`. */
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
 
-function check(condition: boolean, message: string): void {
-  if (!condition) throw new MisuseError('INVALID_OPTION', message);
-}
 
 /** The handlers `options.websocket` may hold; each one given must be a function. */
 const HANDLER_NAMES = ['open', 'message', 'fragment', 'close', 'drain', 'ping', 'pong', 'error'] as const;
-
-/**
- * Throws unless `value` is undefined or a plain object whose keys are all in `known`: a misspelt option (e.g.
- * `maxFrameSise`) would otherwise leave its default in force without a word.
- */
-function checkKeys(value: unknown, name: string, known: readonly string[]): void {
-  if (value === undefined) return;
-  check(typeof value === 'object' && value !== null && !Array.isArray(value), `${name} must be an object`);
-  for (const key of Object.keys(value as object)) {
-    check(known.includes(key), `${name}.${key} is not an option (known: ${known.join(', ')})`);
-  }
-}
 
 /** Throws unless `value` is undefined or a function (a handler called later must fail here, not per connection). */
 function checkFunction(value: unknown, name: string): void {

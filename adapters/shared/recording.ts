@@ -11,6 +11,7 @@ import { mkdirSync, writeFile } from 'node:fs';
 import { join } from 'node:path';
 import { pid } from 'node:process';
 import { MisuseError } from '../../core/errors.ts';
+import { checkKeys } from './option-checks.ts';
 import type { TraceRecorder, TraceRecorderOptions } from '../../core/trace/recorder.ts';
 
 /** Where and how much to record. */
@@ -67,10 +68,7 @@ export class TraceSink {
   private spentLogged = false;
 
   constructor(options: RecordOptions) {
-    if (options === null || typeof options !== 'object' || Array.isArray(options)) throw new MisuseError('INVALID_OPTION', 'record must be an object');
-    for (const key of Object.keys(options)) {
-      if (!RECORD_KEYS.includes(key)) throw new MisuseError('INVALID_OPTION', `record.${key} is not an option (known: ${RECORD_KEYS.join(', ')})`);
-    }
+    checkKeys(options ?? null, 'record', RECORD_KEYS);
     if (typeof options.dir !== 'string' || options.dir === '') throw new MisuseError('INVALID_OPTION', 'record.dir must be a directory path');
     this.maxBytesPerConnection = positiveInteger(options.maxBytesPerConnection, 'maxBytesPerConnection', 1024 * 1024);
     this.maxTotalBytes = positiveInteger(options.maxTotalBytes, 'maxTotalBytes', 64 * 1024 * 1024);
@@ -86,17 +84,11 @@ export class TraceSink {
     return this.available;
   }
 
-  /** Bytes reserved by connections being recorded. */
-  get reservedBytes(): number {
-    let sum = 0;
-    for (const r of this.reserved.values()) sum += r;
-    return sum;
-  }
-
   /**
    * Starts recording a connection: reserves its bound from the total and returns the recorder's options
    * (`label`, `maxBytes`, `meta`), or `undefined` when no budget is left (that connection is not recorded).
-   * Every call that returns options must be followed by {@link save} or {@link drop} with that recorder.
+   * Every call that returns options must be followed by {@link save} with that recorder (the session saves every
+   * recorded connection when its transport closes).
    */
   begin(meta: Record<string, unknown>): TraceRecorderOptions | undefined {
     const reservation = Math.min(this.maxBytesPerConnection, this.available);
@@ -135,15 +127,6 @@ export class TraceSink {
     });
     this.pending.add(write);
     void write.then(() => this.pending.delete(write));
-  }
-
-  /** Gives back the reservation of a trace that will not be saved. */
-  drop(recorder: TraceRecorder): void {
-    const label = recorder.header.label;
-    const reservation = this.reserved.get(label);
-    if (reservation === undefined) return;
-    this.reserved.delete(label);
-    this.available += reservation;
   }
 
   /**
