@@ -21,8 +21,14 @@ const REQUEST = encoder.encode(
   'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',
 );
 
-function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'websock-rec-'));
+/** Runs `fn` in a new temporary directory, removed afterwards whatever happens. */
+async function inTempDir(fn: (dir: string) => Promise<void> | void): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'websock-rec-'));
+  try {
+    await fn(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Runs `fn` with console.error captured. */
@@ -55,9 +61,8 @@ function connect(s: ServerState<unknown>, binaryBytes: number): { session: Sessi
 
 const options = suite('record options');
 
-options('refuses non-integers, strings, Infinity, zero and unknown keys with INVALID_OPTION', () => {
-  const dir = tempDir();
-  try {
+options('refuses non-integers, strings, Infinity, zero and unknown keys with INVALID_OPTION', async () => {
+  await inTempDir(async (dir) => {
     const bad: unknown[] = [
       { dir, maxBytesPerConnection: '1000' },
       { dir, maxBytesPerConnection: 1.5 },
@@ -88,9 +93,7 @@ options('refuses non-integers, strings, Infinity, zero and unknown keys with INV
     const defaults = new TraceSink({ dir });
     assert.is(defaults.maxBytesPerConnection, 1024 * 1024);
     assert.is(defaults.maxTotalBytes, 64 * 1024 * 1024);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 options.run();
@@ -100,8 +103,7 @@ options.run();
 const reservation = suite('record reservation');
 
 reservation('recorders together never hold more than maxTotalBytes; unused parts come back on save', async () => {
-  const dir = tempDir();
-  try {
+  await inTempDir(async (dir) => {
     await capturingErrors(async (errors) => {
       const sink = new TraceSink({ dir, maxBytesPerConnection: 1024 * 1024, maxTotalBytes: 100_000 });
       const begun: number[] = [];
@@ -134,14 +136,11 @@ reservation('recorders together never hold more than maxTotalBytes; unused parts
       assert.is(readdirSync(dir).length, 1);
       assert.is(statSync(join(dir, readdirSync(dir)[0] as string)).size, recorder.size);
     });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 reservation('a small trace gives its unused reservation back', async () => {
-  const dir = tempDir();
-  try {
+  await inTempDir(async (dir) => {
     const sink = new TraceSink({ dir, maxBytesPerConnection: 10_000, maxTotalBytes: 25_000 });
     const a = new TraceRecorder(sink.begin({}));
     const b = new TraceRecorder(sink.begin({}));
@@ -158,14 +157,11 @@ reservation('a small trace gives its unused reservation back', async () => {
     assert.is(sink.availableBytes, 20_000 - a.size - b.size);
     await sink.flush();
     assert.is(readdirSync(dir).length, 2);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 reservation('a trace larger than what is left is written truncated, not dropped with all recording after it', async () => {
-  const dir = tempDir();
-  try {
+  await inTempDir(async (dir) => {
     await capturingErrors(async (errors) => {
       const s = state({ dir, maxBytesPerConnection: 30_000, maxTotalBytes: 50_000 });
       // Before, the second trace (30 000 > 20 000 left) was dropped and the budget set to 0 without a word.
@@ -183,14 +179,11 @@ reservation('a trace larger than what is left is written truncated, not dropped 
       assert.is(errors.length, 1, 'the third connection, not recorded, is logged');
       assert.match(errors[0] as string, 'maxTotalBytes');
     });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 reservation('open sessions: recorders hold at most maxTotalBytes; written traces are charged at their size', async () => {
-  const dir = tempDir();
-  try {
+  await inTempDir(async (dir) => {
     await capturingErrors(async (errors) => {
       const s = state({ dir, maxBytesPerConnection: 16_384, maxTotalBytes: 40_000 });
       const open = Array.from({ length: 6 }, () => connect(s, 30_000));
@@ -209,9 +202,7 @@ reservation('open sessions: recorders hold at most maxTotalBytes; written traces
       assert.is(s.config.traces?.availableBytes, 40_000 - written());
       await s.shutdown({ force: true });
     });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 reservation.run();
@@ -221,8 +212,7 @@ reservation.run();
 const files = suite('record files');
 
 files('two sinks created at once in one directory name their files apart, without peer text', async () => {
-  const dir = tempDir();
-  try {
+  await inTempDir(async (dir) => {
     const a = new TraceSink({ dir });
     const b = new TraceSink({ dir });
     const ra = new TraceRecorder(a.begin({ remoteAddress: '../../etc/x' }));
@@ -234,14 +224,11 @@ files('two sinks created at once in one directory name their files apart, withou
     const names = readdirSync(dir).sort();
     assert.is(names.length, 2);
     for (const name of names) assert.ok(/^[0-9A-Za-z-]+\.jsonl$/.test(name), name);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 files('an existing file is never overwritten (flag wx): the write fails, is logged, and flush still resolves', async () => {
-  const dir = tempDir();
-  try {
+  await inTempDir(async (dir) => {
     await capturingErrors(async (errors) => {
       const sink = new TraceSink({ dir });
       const recorder = new TraceRecorder(sink.begin({}));
@@ -253,14 +240,11 @@ files('an existing file is never overwritten (flag wx): the write fails, is logg
       assert.is(errors.length, 1);
       assert.match(errors[0] as string, 'could not write trace');
     });
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 files('shutdown() resolves only once every trace is on disk', async () => {
-  const dir = tempDir();
-  try {
+  await inTempDir(async (dir) => {
     const s = state({ dir });
     const sessions = Array.from({ length: 20 }, () => connect(s, 4096));
     for (const { session } of sessions) session.onClosed();
@@ -270,9 +254,7 @@ files('shutdown() resolves only once every trace is on disk', async () => {
     assert.is(names.length, 20);
     for (const name of names) assert.ok(readFileSync(join(dir, name), 'utf8').endsWith('\n'), name);
     assert.ok(!existsSync(join(dir, 'undefined.jsonl')));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 files.run();
