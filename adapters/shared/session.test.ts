@@ -8,6 +8,7 @@ import type { ServeOptions } from './types.ts';
 import type { Session } from './session.ts';
 import { encodeFrame } from '../test/raw-client.ts';
 import { trackTimers } from '../test/timers.ts';
+import { waitUntil } from '../test/wait.ts';
 
 const encoder = new TextEncoder();
 
@@ -97,6 +98,53 @@ test('an async handler holds later messages and pauses reading until it settles'
   await Promise.resolve();
   assert.equal(transport.calls, ['pause', 'resume']);
   session.terminate();
+});
+
+test('an async handler that never settles: once the transport closed, close runs after closeTimeoutMs; held messages dropped', async () => {
+  const got: string[] = [];
+  const closes: number[] = [];
+  const { session, state } = open({
+    limits: { closeTimeoutMs: 30 },
+    websocket: {
+      message: (_ws, data) => {
+        got.push(String(data));
+        return new Promise<void>(() => {});
+      },
+      close: (_ws, code) => void closes.push(code),
+    },
+  });
+  session.onData(encodeFrame(1, encoder.encode('1')));
+  session.onData(encodeFrame(1, encoder.encode('2')));
+  session.onClosed();
+  assert.equal(closes, [], 'close waits for the pending handler at first');
+  assert.is(state.sessions.size, 0, 'the server no longer counts the connection');
+  await waitUntil(() => closes.length > 0, 'close after the close timeout');
+  assert.equal(closes, [1006]);
+  assert.equal(got, ['1'], 'the message held behind the stuck handler is not delivered');
+  assert.is(session.readyState, 3);
+});
+
+test('an async handler that settles after the transport closed (within closeTimeoutMs): held messages, then close, in order', async () => {
+  const events: string[] = [];
+  let release = (): void => {};
+  const { session } = open({
+    limits: { closeTimeoutMs: 5000 },
+    websocket: {
+      message: (_ws, data) => {
+        events.push(String(data));
+        if (String(data) === '1') return new Promise<void>((resolve) => (release = resolve));
+        return undefined;
+      },
+      close: (_ws, code) => void events.push(`close ${code}`),
+    },
+  });
+  session.onData(encodeFrame(1, encoder.encode('1')));
+  session.onData(encodeFrame(1, encoder.encode('2')));
+  session.onClosed();
+  assert.equal(events, ['1']);
+  release();
+  await waitUntil(() => events.length === 3, 'message 2, then close');
+  assert.equal(events, ['1', '2', 'close 1006']);
 });
 
 test('close handshake: transport closed after the reply; close handler once; session released', () => {

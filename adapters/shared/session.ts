@@ -288,6 +288,9 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
       this.resolveDrainWaiters();
       const traces = this.owner.config.traces;
       if (traces !== undefined && this.conn instanceof RecordingConnection) traces.save(this.conn.recorder);
+      // Events (at least `close`) wait for an async handler that has not settled: wait for it at most the close
+      // timeout, so that a handler that never settles cannot keep the `close` handler from running.
+      if (this.blocked) sessionDeadlines.schedule(this, now + this.owner.config.limits.closeTimeoutMs);
     } finally {
       this.owner.sessionEnded(this); // whatever happened above, the server no longer counts this connection
     }
@@ -297,7 +300,10 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
 
   /** @internal The connection's deadline came (the scheduler has unscheduled it). */
   onTimer(): void {
-    if (this.transportClosed) return;
+    if (this.transportClosed) {
+      if (this.blocked) this.abandonHandler();
+      return;
+    }
     if (this.transportClosing) {
       // The peer did not take our last bytes within the close timeout: give up on them.
       this.transport.destroy();
@@ -426,6 +432,19 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
   }
 
   private handlerSettled(): void {
+    if (!this.blocked) return; // an abandoned handler settling late: its events went out already
+    this.blocked = false;
+    this.run(monotonicNow());
+  }
+
+  /**
+   * The connection is gone and an async handler has not settled within the close timeout: stop waiting for it.
+   * The messages held behind it are dropped (delivering them now would break the one-at-a-time promise, and
+   * nothing can be answered any more); the other events, ending with `close`, are delivered.
+   */
+  private abandonHandler(): void {
+    const backlog = this.backlog;
+    if (backlog !== undefined) this.backlog = backlog.filter((ev) => ev.type !== 'message' && ev.type !== 'fragment');
     this.blocked = false;
     this.run(monotonicNow());
   }

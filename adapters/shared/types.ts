@@ -103,9 +103,10 @@ export interface WebSocketHandlers<T> {
   open?(ws: ServerWebSocket<T>): void;
   /**
    * A whole message: text as a string (already validated UTF-8), binary as bytes owned by the handler. A returned
-   * promise pauses reading from this socket until it settles (later messages, and `close`, wait for it): one that
+   * promise pauses reading from this socket until it settles (later messages, and `close`, wait for it). One that
    * never settles holds the connection until the keepalive gives up on the peer (`pingIntervalMs` +
-   * `pongTimeoutMs`) or `stop()`, and its `close` handler never runs. With
+   * `pongTimeoutMs`) or `stop()`; once the connection has ended, `close` waits for it at most `closeTimeoutMs`,
+   * and then runs, and the messages still held behind it are dropped. With
    * `textMessages: 'bytes'`, text arrives as its (validated) UTF-8 bytes too, and `isBinary` tells them apart.
    */
   message?(ws: ServerWebSocket<T>, data: string | Uint8Array, isBinary: boolean): unknown;

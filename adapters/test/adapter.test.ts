@@ -708,6 +708,33 @@ function defineSuite(secure: boolean): void {
     );
   });
 
+  test('an async message handler that never settles: the connection still ends, and close runs once', async () => {
+    const got: string[] = [];
+    const closes: number[] = [];
+    await withServer(
+      {
+        limits: { pingIntervalMs: 100, pongTimeoutMs: 100, closeTimeoutMs: 100 },
+        websocket: {
+          message(_ws, data) {
+            got.push(String(data));
+            return new Promise<void>(() => {}); // stuck for good
+          },
+          close: (_ws, code) => void closes.push(code),
+        },
+      },
+      async (server) => {
+        const client = await connect(server);
+        client.write(encodeFrame(1, encoder.encode('a')));
+        client.write(encodeFrame(1, encoder.encode('b')));
+        await waitUntil(() => got.length === 1, 'the first message');
+        client.destroy();
+        await waitUntil(() => closes.length > 0 && server.connections === 0, 'close and release');
+        assert.is(closes.length, 1);
+        assert.equal(got, ['a']);
+      },
+    );
+  });
+
   test('graceful shutdown: 1001 to everyone, waits for the handshakes, then refuses connections', async () => {
     const closes: number[] = [];
     const server = await serve({ port: 0, ...(secure ? { tls: certificate } : {}), websocket: { close: (_ws, code) => void closes.push(code) } });

@@ -19,18 +19,7 @@ export const adapter: 'node' | 'bun' | 'deno' = override === 'node' || override 
 /** `serve()` of the adapter under test. */
 export const serve: <T>(options: ServeOptions<T>) => Promise<Server> = adapter === 'bun' ? serveBun : adapter === 'deno' ? serveDeno : serveNode;
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** Polls `condition` every few ms until it holds; throws after `timeoutMs`. */
-export async function waitUntil(condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
-}
+export { sleep, waitUntil } from './wait.ts';
 
 /** Runs `fn` with console.error silenced (for tests that make handlers throw on purpose). */
 export async function quietly<R>(fn: () => Promise<R>): Promise<R> {
