@@ -4,6 +4,7 @@ import { MisuseError, type PeerErrorCode } from './errors.ts';
 import { nextState, type ConnectionState, type Transition } from './state.ts';
 import { FrameReceiver, type ReceiverSink } from './frame/receiver.ts';
 import type { Accelerators } from './accelerators.ts';
+import type { MemoryBudget } from './memory-budget.ts';
 import { encodeFrame } from './frame/encoder.ts';
 import { encodeClosePayload, encodeClosePayloadUnchecked, parseClosePayload, type ParsedClosePayload } from './close.ts';
 import { RequestHeadParser, type RequestHead } from './http/request-parser.ts';
@@ -33,6 +34,12 @@ export interface ServerConnectionOptions {
   accelerators?: Accelerators;
   /** Report requests without an `Upgrade` header as `http-request` events instead of answering 426. */
   plainHttp?: boolean;
+  /**
+   * A byte budget shared with other connections (typically all of a server's): buffers of incomplete messages
+   * draw from it, and the connection that finds it spent is closed with 1013. Absent: only the per-connection
+   * limits bound them.
+   */
+  messageBudget?: MemoryBudget;
   /**
    * Receives every event synchronously, in wire order, while the core parses (the handler may call
    * `send`, `close`, `accept`, `reject`, `ping`, `pong`; not `receive`, `end` or `tick`).
@@ -236,7 +243,7 @@ export class ServerConnection implements ReceiverSink {
     this.settings = settings;
     this.listener = options.onEvent ?? options.eventListener ?? new EventQueue();
     if (options.plainHttp === true) this.flags = F_PLAIN_HTTP;
-    this.receiver = new FrameReceiver(this, settings.limits, options.receiveMode === 'stream', options.accelerators);
+    this.receiver = new FrameReceiver(this, settings.limits, options.receiveMode === 'stream', options.accelerators, options.messageBudget);
     this.handshake = new HandshakePhase(new RequestHeadParser(settings.limits));
     this.now = now;
     this.phaseStartedAt = now;

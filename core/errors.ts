@@ -38,6 +38,7 @@ export type PeerErrorCode =
   | 'DEFLATE_ERROR' // 1007 (corrupt compressed data)
   | 'DATA_AFTER_CLOSE' // frames after the peer's close frame: ignored, reported
   | 'OUT_OF_MEMORY' // 1011: the runtime could not allocate a message's buffer (a memory or address-space limit)
+  | 'MEMORY_BUDGET' // 1013: the memory budget shared with other connections is spent (ServerConnectionOptions.messageBudget)
   // Time and transport.
   | 'IDLE_TIMEOUT' // no traffic from the peer after a keepalive ping (1001 sent, transport closed)
   | 'CLOSE_TIMEOUT' // the peer did not complete the close handshake in time

@@ -16,6 +16,7 @@ export {
 export type { ConnectionEvent, HandshakeRequest, PlainHttpRequest } from './events.ts';
 export type { ExtensionOffer } from './extension-offer.ts';
 export { DEFAULT_LIMITS, resolveLimits, type Limits } from './limits.ts';
+export { MemoryBudget } from './memory-budget.ts';
 export { MisuseError, type MisuseCode, type PeerErrorCode } from './errors.ts';
 export type { DeflateOptions, DeflateParams } from './deflate/options.ts';
 export type { DeflateCodec, MessageCompressor, MessageDecompressor } from './deflate/codec.ts';

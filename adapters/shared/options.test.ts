@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { DEFAULT_MAX_CONNECTIONS, resolveAddress, resolveServerConfig, serverUrl } from './options.ts';
+import { DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_MESSAGE_MEMORY, resolveAddress, resolveServerConfig, serverUrl } from './options.ts';
 import { MisuseError } from '../../core/errors.ts';
 import { DEFAULT_LIMITS } from '../../core/limits.ts';
 import type { ServeOptions } from './types.ts';
@@ -17,6 +17,10 @@ test('defaults: water marks from the limits, wait policy, 1008', () => {
   assert.is(c.stopTimeoutMs, DEFAULT_LIMITS.closeTimeoutMs + 1000);
   assert.is(c.maxConnections, DEFAULT_MAX_CONNECTIONS);
   assert.is(resolve({ maxConnections: Infinity }).maxConnections, Infinity);
+  assert.is(c.messageBudget.limit, DEFAULT_MAX_MESSAGE_MEMORY);
+  assert.is(resolve({ limits: { maxMessageSize: 200 * 1024 * 1024 } }).messageBudget.limit, 400 * 1024 * 1024, 'twice a large maxMessageSize');
+  assert.is(resolve({ maxMessageMemory: Infinity }).messageBudget.limit, Infinity);
+  assert.is.not(resolve({}).messageBudget, c.messageBudget, 'one budget per server');
 });
 
 test('misuse throws MisuseError', () => {
@@ -30,6 +34,9 @@ test('misuse throws MisuseError', () => {
     { maxConnections: 0 },
     { maxConnections: 2.5 },
     { maxConnections: NaN },
+    { maxMessageMemory: NaN },
+    { maxMessageMemory: '1e9' },
+    { maxMessageMemory: 1000 }, // below the default maxMessageSize: no message of the largest size could complete
   ]) {
     assert.throws(() => resolve(bad as Partial<ServeOptions<unknown>>), (e: unknown) => e instanceof MisuseError, JSON.stringify(bad));
   }

@@ -6,6 +6,7 @@ import { MisuseError } from '../../core/errors.ts';
 import { resolveLimits, type Limits } from '../../core/limits.ts';
 import { DEFAULT_DEFLATE_OPTIONS, resolveDeflateOptions, type DeflateOptions } from '../../core/deflate/options.ts';
 import type { Accelerators } from '../../core/accelerators.ts';
+import { MemoryBudget } from '../../core/memory-budget.ts';
 import { DEFAULT_TOPIC_LIMITS, type TopicLimits } from './topics.ts';
 import type { ServeOptions, WebSocketHandlers, UpgradeRequest, UpgradeContext, UpgradeDecision, HttpRequest, HttpResponse } from './types.ts';
 import { decodeUtf8, type TextDecodeFn } from './text-decoder.ts';
@@ -38,12 +39,17 @@ export interface ServerConfig<T> {
   readonly stopTimeoutMs: number;
   /** Most connections at once (see ServeOptions.maxConnections). */
   readonly maxConnections: number;
+  /** The server's budget for messages being received, shared by its connections (see ServeOptions.maxMessageMemory). */
+  readonly messageBudget: MemoryBudget;
   /** Where connections are recorded, when the `record` option is on. */
   readonly traces: TraceSink | undefined;
 }
 
 /** Default of `ServeOptions.maxConnections`. */
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
+
+/** Default of `ServeOptions.maxMessageMemory` (or twice `limits.maxMessageSize`, if more). */
+export const DEFAULT_MAX_MESSAGE_MEMORY = 256 * 1024 * 1024;
 
 
 /** The handlers `options.websocket` may hold; each one given must be a function. */
@@ -110,6 +116,11 @@ export function resolveServerConfig<T>(
   check(Number.isFinite(stopTimeoutMs) && stopTimeoutMs >= 0, 'stopTimeoutMs must be a finite number >= 0');
   const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   check(maxConnections === Infinity || (Number.isInteger(maxConnections) && maxConnections >= 1), 'maxConnections must be an integer >= 1, or Infinity');
+  const maxMessageMemory = options.maxMessageMemory ?? Math.max(DEFAULT_MAX_MESSAGE_MEMORY, 2 * limits.maxMessageSize);
+  check(
+    typeof maxMessageMemory === 'number' && maxMessageMemory >= limits.maxMessageSize && !Number.isNaN(maxMessageMemory),
+    `maxMessageMemory must be a number of bytes >= limits.maxMessageSize (${limits.maxMessageSize}), or Infinity`,
+  );
   return {
     limits,
     deflate,
@@ -130,6 +141,7 @@ export function resolveServerConfig<T>(
     secure: runtime.secure,
     stopTimeoutMs,
     maxConnections,
+    messageBudget: new MemoryBudget(maxMessageMemory),
     traces: options.record === undefined ? undefined : new TraceSink(options.record),
   };
 }

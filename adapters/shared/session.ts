@@ -191,6 +191,7 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
       deflate: config.deflate,
       plainHttp: config.fetch !== undefined,
       accelerators: config.accelerators,
+      messageBudget: config.messageBudget,
       // Events reach the handlers while the core parses, so that what a handler sends for a message goes out
       // before the core's answer to anything that followed it in the same chunk (a close frame, a bad frame).
       // The session itself is the listener: no closure per connection.

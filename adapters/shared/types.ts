@@ -224,6 +224,14 @@ export interface ServeOptions<T> {
    */
   maxConnections?: number;
   /**
+   * Bytes that all connections together may hold in messages still being received: the buffers where a message
+   * that spans reads or frames is reassembled (and inflated). The connection whose message would pass it is closed
+   * with 1013 (Try Again Later); the process keeps its memory. Without it, 10,000 connections could each hold
+   * a partial message of `limits.maxMessageSize`, and with permessage-deflate about 16 KiB on the wire holds
+   * 16 MiB. Default 256 MiB, or twice `limits.maxMessageSize` if that is more; at least `limits.maxMessageSize`.
+   */
+  maxMessageMemory?: number;
+  /**
    * Record each connection as a trace (core/trace format v1) into `dir`, bounded per connection and in total;
    * replay with `npm run replay -- FILE`. Off by default (traces hold message contents).
    */

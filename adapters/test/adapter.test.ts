@@ -735,6 +735,28 @@ function defineSuite(secure: boolean): void {
     );
   });
 
+  test('maxMessageMemory: the connection whose partial message would pass the server-wide budget gets 1013; others go on', async () => {
+    await withServer(
+      { maxMessageMemory: 100_000, limits: { maxMessageSize: 64 * 1024 }, websocket: { message: (ws, data) => ws.send(data) } },
+      async (server) => {
+        const a = await connect(server);
+        const b = await connect(server);
+        a.sendFrame(2, pattern(60_000), { fin: false });
+        a.sendFrame(9, 'after'); // its pong shows the server holds a's 60,000 bytes
+        const pong = await a.nextFrame();
+        assert.is(pong.opcode, 10);
+        b.sendFrame(2, pattern(60_000, 1), { fin: false });
+        assert.is((await b.expectClose()).code, 1013);
+        a.sendFrame(0, pattern(1000, 2));
+        const echoed = await a.nextMessage();
+        assert.is(echoed.data.byteLength, 61_000);
+        assert.ok(bytesEqual(echoed.data.subarray(0, 60_000), pattern(60_000)));
+        a.destroy();
+        b.destroy();
+      },
+    );
+  });
+
   test('graceful shutdown: 1001 to everyone, waits for the handshakes, then refuses connections', async () => {
     const closes: number[] = [];
     const server = await serve({ port: 0, ...(secure ? { tls: certificate } : {}), websocket: { close: (_ws, code) => void closes.push(code) } });

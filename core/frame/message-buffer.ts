@@ -1,4 +1,5 @@
 import type { AllocUninitialized } from '../accelerators.ts';
+import type { MemoryBudget } from '../memory-budget.ts';
 
 /**
  * Below this size zero-filling a new buffer is cheap next to a call out to an uninitialized allocator
@@ -20,7 +21,7 @@ export const RESERVE_AHEAD_BYTES = 1 << 20;
  * Growing one buffer (rather than keeping a list of parts) keeps the cost of a tiny fragment at its payload
  * plus the caller's per-frame accounting, and hands the application one contiguous view at the end.
  * Memory held is at most about twice the bytes received, or {@link RESERVE_AHEAD_BYTES} more, and never more
- * than the message size limit.
+ * than the message size limit. With a {@link MemoryBudget}, the buffer's size is taken from it while held.
  */
 export class MessageBuffer {
   private buffer: Uint8Array | undefined = undefined;
@@ -31,11 +32,15 @@ export class MessageBuffer {
   private readonly uninitializedMinBytes: number;
   /** The largest message allowed (the caller enforces it): doubling stops there rather than overshooting it. */
   private readonly maxSize: number;
+  private readonly budget: MemoryBudget | undefined;
+  /** The last failed growth was refused by the budget (rather than by the runtime's allocator). */
+  overBudget = false;
 
-  constructor(allocUninitialized?: AllocUninitialized, uninitializedMinBytes = UNINITIALIZED_MIN_BYTES, maxSize = Infinity) {
+  constructor(allocUninitialized?: AllocUninitialized, uninitializedMinBytes = UNINITIALIZED_MIN_BYTES, maxSize = Infinity, budget?: MemoryBudget) {
     this.allocUninitialized = allocUninitialized;
     this.uninitializedMinBytes = uninitializedMinBytes;
     this.maxSize = maxSize;
+    this.budget = budget;
   }
 
   /** Bytes held so far. */
@@ -88,8 +93,18 @@ export class MessageBuffer {
     let size = current === undefined ? needed : Math.max(needed, Math.min(current.length * 2, needed + (1 << 24), this.maxSize));
     const final = this.finalSize;
     if (final !== 0) size = Math.min(size, final);
+    const budget = this.budget;
+    const extra = size - (current === undefined ? 0 : current.length);
+    if (budget !== undefined && !budget.acquire(extra)) {
+      this.overBudget = true;
+      return false;
+    }
     const next = this.allocate(size, final !== 0 && size === final);
-    if (next === undefined) return false;
+    if (next === undefined) {
+      budget?.release(extra);
+      this.overBudget = false;
+      return false;
+    }
     if (current !== undefined && this.length > 0) next.set(current.subarray(0, this.length));
     this.buffer = next;
     return true;
@@ -113,6 +128,7 @@ export class MessageBuffer {
   /** Hands the assembled bytes to the caller (who owns them from now on) and starts empty. */
   take(): Uint8Array {
     const buffer = this.buffer;
+    if (buffer !== undefined) this.budget?.release(buffer.length);
     const out = buffer === undefined ? new Uint8Array(0) : this.length === buffer.length ? buffer : buffer.subarray(0, this.length);
     this.buffer = undefined;
     this.length = 0;
@@ -122,6 +138,7 @@ export class MessageBuffer {
 
   /** Drops whatever is held. */
   clear(): void {
+    if (this.buffer !== undefined) this.budget?.release(this.buffer.length);
     this.buffer = undefined;
     this.length = 0;
     this.finalSize = 0;

@@ -5,6 +5,7 @@ import type { Accelerators, BulkUnmask, RunUnmask } from '../accelerators.ts';
 import { Utf8Validator } from '../text/utf8.ts';
 import { unmask } from './mask.ts';
 import { MessageBuffer } from './message-buffer.ts';
+import type { MemoryBudget } from '../memory-budget.ts';
 import { copySmall, releaseWordViews } from '../bytes.ts';
 import { setFlag } from '../flags.ts';
 
@@ -46,8 +47,11 @@ class ReceiverTools {
   readonly unmaskMinBytes: number;
   readonly unmaskRun: RunUnmask | undefined;
   readonly ownArraysUpTo: number;
-  constructor(limits: Limits, streaming: boolean, accelerators: Accelerators) {
+  /** Where reassembly buffers draw from (shared by a server's connections); undefined: unbudgeted. */
+  readonly budget: MemoryBudget | undefined;
+  constructor(limits: Limits, streaming: boolean, accelerators: Accelerators, budget: MemoryBudget | undefined) {
     this.limits = limits;
+    this.budget = budget;
     this.streaming = streaming;
     this.accelerators = accelerators;
     this.unmask = accelerators.unmask;
@@ -57,16 +61,24 @@ class ReceiverTools {
   }
 }
 
-/** Tools by accelerators and limits (weak keys), then `[message mode, stream mode]`. */
-const toolsCache = new WeakMap<Accelerators, WeakMap<Limits, [ReceiverTools | undefined, ReceiverTools | undefined]>>();
+type ToolsPair = [ReceiverTools | undefined, ReceiverTools | undefined];
 
-function toolsFor(limits: Limits, streaming: boolean, accelerators: Accelerators): ReceiverTools {
+/** Key of the tools of receivers without a budget. */
+const NO_BUDGET = {};
+
+/** Tools by accelerators, limits and budget (weak keys), then `[message mode, stream mode]`. */
+const toolsCache = new WeakMap<Accelerators, WeakMap<Limits, WeakMap<object, ToolsPair>>>();
+
+function toolsFor(limits: Limits, streaming: boolean, accelerators: Accelerators, budget: MemoryBudget | undefined): ReceiverTools {
   let byLimits = toolsCache.get(accelerators);
   if (byLimits === undefined) toolsCache.set(accelerators, (byLimits = new WeakMap()));
-  let pair = byLimits.get(limits);
-  if (pair === undefined) byLimits.set(limits, (pair = [undefined, undefined]));
+  let byBudget = byLimits.get(limits);
+  if (byBudget === undefined) byLimits.set(limits, (byBudget = new WeakMap()));
+  const budgetKey = budget ?? NO_BUDGET;
+  let pair = byBudget.get(budgetKey);
+  if (pair === undefined) byBudget.set(budgetKey, (pair = [undefined, undefined]));
   const index = streaming ? 1 : 0;
-  return (pair[index] ??= new ReceiverTools(limits, streaming, accelerators));
+  return (pair[index] ??= new ReceiverTools(limits, streaming, accelerators, budget));
 }
 
 /** The inflation state of a connection using permessage-deflate. */
@@ -161,9 +173,9 @@ export class FrameReceiver {
   private control: Uint8Array | undefined = undefined;
   private controlLength = 0;
 
-  constructor(sink: ReceiverSink, limits: Limits, streaming: boolean, accelerators: Accelerators = NONE) {
+  constructor(sink: ReceiverSink, limits: Limits, streaming: boolean, accelerators: Accelerators = NONE, budget?: MemoryBudget) {
     this.sink = sink;
-    this.tools = toolsFor(limits, streaming, accelerators);
+    this.tools = toolsFor(limits, streaming, accelerators, budget);
   }
 
   private bit(flag: number, on: boolean): void {
@@ -216,8 +228,9 @@ export class FrameReceiver {
 
   /** Where messages that span frames or chunks are reassembled. */
   private get message(): MessageBuffer {
-    const accelerators = this.tools.accelerators;
-    return (this.messageBuffer ??= new MessageBuffer(accelerators.allocUninitialized, accelerators.minBytes?.allocUninitialized, this.limits.maxMessageSize));
+    const tools = this.tools;
+    const accelerators = tools.accelerators;
+    return (this.messageBuffer ??= new MessageBuffer(accelerators.allocUninitialized, accelerators.minBytes?.allocUninitialized, this.limits.maxMessageSize, tools.budget));
   }
 
   /** Bytes of the message being reassembled (without creating the buffer). */
@@ -415,9 +428,14 @@ export class FrameReceiver {
     return false;
   }
 
-  /** The message's buffer could not be allocated: this connection closes (1011), the process goes on. */
+  /**
+   * The message's buffer could not grow: the shared budget is spent (1013, Try Again Later, from the registry of
+   * RFC 6455 §11.7) or the runtime could not allocate it (1011). This connection closes, the process goes on.
+   */
   private outOfMemory(): void {
-    this.fail('OUT_OF_MEMORY', 1011, `no memory for a message of ${this.message.size} bytes and more`);
+    const message = this.message;
+    if (message.overBudget) this.fail('MEMORY_BUDGET', 1013, `the server's message memory is spent (a message of ${message.size} bytes and more)`);
+    else this.fail('OUT_OF_MEMORY', 1011, `no memory for a message of ${message.size} bytes and more`);
   }
 
   /** RFC 6455 §5.2/§5.4/§5.5: checks that need only the first two bytes, so a bad frame fails at once. */
