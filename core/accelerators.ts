@@ -51,23 +51,23 @@ export type AllocUninitialized = (size: number) => Uint8Array;
 /** The smallest run, in bytes, each accelerator is used for (each has a measured default). */
 export interface AcceleratorThresholds {
   /** Default 256: below it the call costs more than any unmasker saves (the unmasker may set a higher bar). */
-  readonly unmask?: number;
+  readonly unmask?: number | undefined;
   /** Default 512: below it a native call costs about what the JavaScript check does. */
-  readonly validateUtf8?: number;
+  readonly validateUtf8?: number | undefined;
   /** Default 16 KiB: below it zero-filling is cheap. */
-  readonly allocUninitialized?: number;
+  readonly allocUninitialized?: number | undefined;
 }
 
 /** What a runtime hands the core to do its bulk work faster (option `accelerators` of `ServerConnection`). */
 export interface Accelerators {
   /** A one-shot check of complete UTF-8 (e.g. `buffer.isUtf8` of `node:buffer`), used for long runs of text. */
-  readonly validateUtf8?: BulkUtf8Check;
+  readonly validateUtf8?: BulkUtf8Check | undefined;
   /** Bulk unmasking (e.g. WebAssembly SIMD), used for long payload runs. */
-  readonly unmask?: BulkUnmask;
+  readonly unmask?: BulkUnmask | undefined;
   /** Unmasking of a run of whole small frames in one call (e.g. WebAssembly SIMD), for bursts of messages. */
-  readonly unmaskRun?: RunUnmask;
+  readonly unmaskRun?: RunUnmask | undefined;
   /** Uninitialized allocation for large messages of known size. */
-  readonly allocUninitialized?: AllocUninitialized;
+  readonly allocUninitialized?: AllocUninitialized | undefined;
   /**
    * Up to this many bytes, a received message and an output frame each get an array of their own (filled by a
    * JavaScript loop, or a `set`) instead of a view of a larger buffer (the read chunk, the shared output slab).
@@ -75,7 +75,7 @@ export interface Accelerators {
    * 25 ns and a new 16-byte array 3–4 ns; on V8 it is the other way round. A message with its own array also
    * stops pinning the whole read chunk it came in. Default 0: views.
    */
-  readonly ownArraysUpTo?: number;
+  readonly ownArraysUpTo?: number | undefined;
   /** Overrides of the thresholds, for tuning, and for tests that want every path taken on small inputs. */
-  readonly minBytes?: AcceleratorThresholds;
+  readonly minBytes?: AcceleratorThresholds | undefined;
 }

@@ -80,6 +80,7 @@ function socketHandlers<T>(state: ServerState<T>, secure: boolean): SocketHandle
 
 /** Starts a WebSocket server on Bun. Resolves once listening. */
 export async function serve<T = undefined>(options: ServeOptions<T>): Promise<Server<T>> {
+  if (typeof (globalThis as { Bun?: unknown }).Bun === 'undefined') throw new MisuseError('INVALID_STATE', 'websock/bun needs the Bun runtime');
   const { port, hostname } = resolveAddress(options);
   const secure = options.tls !== undefined;
   const config = resolveServerConfig<T>(options, { decodeText: decodeUtf8, accelerators: acceleratorsFor('bun'), secure });

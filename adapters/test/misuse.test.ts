@@ -13,6 +13,8 @@ import { MisuseError } from '../../core/errors.ts';
 import type { ServeOptions, Server, ServerWebSocket } from '../shared/types.ts';
 import { RawClient } from './raw-client.ts';
 import { adapter, quietly, runtime, serve } from './helpers.ts';
+import { serve as serveBun } from '../bun/index.ts';
+import { serve as serveDeno } from '../deno/index.ts';
 
 const certificate = await generateSelfSignedCertificate({ commonName: 'localhost', altNames: ['localhost', '127.0.0.1'] });
 
@@ -146,3 +148,21 @@ function defineSuite(secure: boolean): void {
 
 defineSuite(false);
 defineSuite(true);
+
+const elsewhere = suite(`misuse: an adapter for another runtime, on ${runtime}`);
+elsewhere('websock/bun outside Bun and websock/deno outside Deno throw MisuseError INVALID_STATE', async () => {
+  const calls: [string, typeof serveBun][] = [];
+  if (runtime !== 'bun') calls.push(['bun', serveBun]);
+  if (runtime !== 'deno') calls.push(['deno', serveDeno]);
+  assert.is(calls.length, runtime === 'node' ? 2 : 1);
+  for (const [name, call] of calls) {
+    let code = 'none';
+    try {
+      await call({ port: 0, websocket: {} });
+    } catch (error) {
+      code = error instanceof MisuseError ? error.code : `other: ${String(error)}`;
+    }
+    assert.is(code, 'INVALID_STATE', name);
+  }
+});
+elsewhere.run();
