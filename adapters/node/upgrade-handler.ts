@@ -93,7 +93,7 @@ export function createUpgradeHandler<T = undefined>(options: UpgradeHandlerOptio
       return state.topics.subscriberCount(topic);
     },
     stop(stopOptions) {
-      return state.shutdown(stopOptions);
+      return state.stop(stopOptions, (checked) => state.shutdown(checked));
     },
   };
 }

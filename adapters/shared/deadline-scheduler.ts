@@ -42,7 +42,7 @@ export const runtimeTimers: TimerApi = {
 };
 
 /** Longest delay every runtime's `setTimeout` takes as is (2^31 − 1 ms); later deadlines re-arm on wake-up. */
-const MAX_TIMER_DELAY_MS = 0x7fffffff;
+export const MAX_TIMER_DELAY_MS = 0x7fffffff;
 
 /** Reports an error thrown by one entry's callback without stopping the batch (uncaught, as from its own timer). */
 function reportLater(error: unknown): void {

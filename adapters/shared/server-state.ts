@@ -9,11 +9,24 @@ import type { Transport } from './transport.ts';
 import type { Server, ServerWebSocket } from './types.ts';
 import { Session, type SessionOwner } from './session.ts';
 import { checkTopic, publishPayload, TopicRegistry, type PublishData } from './topics.ts';
+import { MAX_TIMER_DELAY_MS } from './deadline-scheduler.ts';
 
 const textEncoder = new TextEncoder();
 
 /** Options of `Server.stop()`. */
 type StopOptions = { timeoutMs?: number; force?: boolean };
+
+/** Throws `MisuseError` unless `options` is undefined or `{ timeoutMs?: number >= 0 (Infinity: no limit), force?: boolean }`. */
+function checkStopOptions(options: unknown): void {
+  if (options === undefined) return;
+  const fail = (what: string): never => {
+    throw new MisuseError('INVALID_OPTION', `stop(): ${what}`);
+  };
+  if (typeof options !== 'object' || options === null) fail('options must be an object');
+  const { timeoutMs, force } = options as StopOptions;
+  if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) fail(`timeoutMs must be a number >= 0 (got ${String(timeoutMs)})`);
+  if (force !== undefined && typeof force !== 'boolean') fail(`force must be a boolean (got ${typeof force})`);
+}
 
 /** After the graceful wait, how long to wait for terminated transports to report closed. */
 const TERMINATE_GRACE_MS = 1000;
@@ -29,6 +42,8 @@ export class ServerState<T> implements SessionOwner<T> {
   /** A run of refusals at `maxConnections` is under way (it was logged). */
   private refusing = false;
   private emptyWaiters: (() => void)[] = [];
+  /** The promise of the first `stop()` (see {@link stop}). */
+  private stopping: Promise<void> | undefined = undefined;
 
   constructor(config: ServerConfig<T>) {
     this.config = config;
@@ -102,17 +117,21 @@ export class ServerState<T> implements SessionOwner<T> {
     return delivered;
   }
 
-  /** Resolves when no session is left, or after `ms` (false then). */
+  /** Resolves when no session is left, or after `ms` (false then; `Infinity`: no time limit). */
   private whenEmpty(ms: number): Promise<boolean> {
     if (this.sessions.size === 0) return Promise.resolve(true);
     return new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => {
-        const i = this.emptyWaiters.indexOf(done);
-        if (i !== -1) this.emptyWaiters.splice(i, 1);
-        resolve(false);
-      }, ms);
+      // Timers take at most 2^31 - 1 ms (a longer delay would fire at once): clamp, as the deadline scheduler does.
+      const timer =
+        ms === Infinity
+          ? undefined
+          : setTimeout(() => {
+              const i = this.emptyWaiters.indexOf(done);
+              if (i !== -1) this.emptyWaiters.splice(i, 1);
+              resolve(false);
+            }, Math.min(ms, MAX_TIMER_DELAY_MS));
       const done = (): void => {
-        clearTimeout(timer);
+        if (timer !== undefined) clearTimeout(timer);
         resolve(true);
       };
       this.emptyWaiters.push(done);
@@ -133,9 +152,19 @@ export class ServerState<T> implements SessionOwner<T> {
     return out;
   }
 
+  /**
+   * `stop()` of a server or an upgrade handler: checks the options (`MisuseError`), then runs `close` once; later
+   * calls get the same promise, but `force` still means now, not after the graceful wait under way.
+   */
+  stop(options: StopOptions | undefined, close: (options: StopOptions) => Promise<void>): Promise<void> {
+    checkStopOptions(options);
+    if (this.stopping === undefined) return (this.stopping = close(options ?? {}));
+    if (options?.force === true) this.terminateAll();
+    return this.stopping;
+  }
+
   server(port: number, hostname: string, close: (options: StopOptions) => Promise<void>): Server<T> {
     const state = this;
-    let stopping: Promise<void> | undefined;
     return {
       port,
       hostname,
@@ -148,12 +177,7 @@ export class ServerState<T> implements SessionOwner<T> {
       },
       publish: (topic, data, compress) => state.publish(topic, data, undefined, compress),
       subscriberCount: (topic) => state.topics.subscriberCount(topic),
-      stop: (options) => {
-        if (stopping === undefined) return (stopping = close(options ?? {}));
-        // Already stopping: `force` still means now, not after the graceful wait under way.
-        if (options?.force === true) state.terminateAll();
-        return stopping;
-      },
+      stop: (options) => state.stop(options, close),
     };
   }
 

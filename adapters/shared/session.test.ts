@@ -117,9 +117,10 @@ test('an async handler that never settles: once the transport closed, close runs
   session.onData(encodeFrame(1, encoder.encode('2')));
   session.onClosed();
   assert.equal(closes, [], 'close waits for the pending handler at first');
-  assert.is(state.sessions.size, 0, 'the server no longer counts the connection');
+  assert.is(state.sessions.size, 1, 'the server counts the connection until its close handler ran');
   await waitUntil(() => closes.length > 0, 'close after the close timeout');
   assert.equal(closes, [1006]);
+  assert.is(state.sessions.size, 0);
   assert.equal(got, ['1'], 'the message held behind the stuck handler is not delivered');
   assert.is(session.readyState, 3);
 });
@@ -127,7 +128,7 @@ test('an async handler that never settles: once the transport closed, close runs
 test('an async handler that settles after the transport closed (within closeTimeoutMs): held messages, then close, in order', async () => {
   const events: string[] = [];
   let release = (): void => {};
-  const { session } = open({
+  const { session, state } = open({
     limits: { closeTimeoutMs: 5000 },
     websocket: {
       message: (_ws, data) => {
@@ -145,6 +146,21 @@ test('an async handler that settles after the transport closed (within closeTime
   release();
   await waitUntil(() => events.length === 3, 'message 2, then close');
   assert.equal(events, ['1', '2', 'close 1006']);
+  assert.is(state.sessions.size, 0);
+});
+
+test('force: terminate() of a connection whose close waits for a pending handler delivers close at once', () => {
+  const closes: number[] = [];
+  const { session, state } = open({
+    limits: { closeTimeoutMs: 60_000 },
+    websocket: { message: () => new Promise<void>(() => {}), close: (_ws, code) => void closes.push(code) },
+  });
+  session.onData(encodeFrame(1, encoder.encode('1')));
+  session.onClosed();
+  assert.equal(closes, []);
+  state.terminateAll();
+  assert.equal(closes, [1006]);
+  assert.is(state.sessions.size, 0);
 });
 
 test('close handshake: transport closed after the reply; close handler once; session released', () => {

@@ -33,6 +33,7 @@ const S_OVER_HIGH_WATER = 8;
 const S_TRANSPORT_CLOSING = 16;
 const S_TRANSPORT_CLOSED = 32;
 const S_DRAIN_WAITERS = 256; // drainWaitersOf has an entry for the session
+const S_ENDED = 512; // the owner was told (sessionEnded): once only
 
 /**
  * `drained()` promises waiting for the outbound queue to fall under the low-water mark, by session. Rare, so
@@ -281,20 +282,29 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
     this.transportClosed = true;
     this.transportClosing = true;
     this.clearTimer();
+    const now = monotonicNow();
     try {
-      const now = monotonicNow();
       // From inside a handler (a terminate() whose transport closes at once) the core finishes when the handler returns.
       if (this.conn.state !== 'closed') this.inCore(() => this.conn.end(now));
       this.run(now);
       this.resolveDrainWaiters();
       const traces = this.owner.config.traces;
       if (traces !== undefined && this.conn instanceof RecordingConnection) traces.save(this.conn.recorder);
-      // Events (at least `close`) wait for an async handler that has not settled: wait for it at most the close
-      // timeout, so that a handler that never settles cannot keep the `close` handler from running.
-      if (this.blocked) sessionDeadlines.schedule(this, now + this.owner.config.limits.closeTimeoutMs);
     } finally {
-      this.owner.sessionEnded(this); // whatever happened above, the server no longer counts this connection
+      // Events (at least `close`) may wait for an async handler that has not settled: wait for it at most the
+      // close timeout, so that one that never settles cannot keep the `close` handler from running. The server
+      // counts the connection until then, so that `stop()` resolves after every `close` handler ran. Otherwise,
+      // whatever happened above, the server no longer counts this connection.
+      if (this.blocked) sessionDeadlines.schedule(this, now + this.owner.config.limits.closeTimeoutMs);
+      else this.ended();
     }
+  }
+
+  /** Tells the owner, once, that this session is over (its transport closed and `close` delivered or dropped). */
+  private ended(): void {
+    if ((this.bits & S_ENDED) !== 0) return;
+    this.bit(S_ENDED, true);
+    this.owner.sessionEnded(this);
   }
 
   // ---- timer ---------------------------------------------------------------------------------------
@@ -435,7 +445,11 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
   private handlerSettled(): void {
     if (!this.blocked) return; // an abandoned handler settling late: its events went out already
     this.blocked = false;
-    this.run(monotonicNow());
+    try {
+      this.run(monotonicNow());
+    } finally {
+      if (this.transportClosed && !this.blocked) this.ended();
+    }
   }
 
   /**
@@ -447,7 +461,12 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
     const backlog = this.backlog;
     if (backlog !== undefined) this.backlog = backlog.filter((ev) => ev.type !== 'message' && ev.type !== 'fragment');
     this.blocked = false;
-    this.run(monotonicNow());
+    this.clearTimer();
+    try {
+      this.run(monotonicNow());
+    } finally {
+      this.ended();
+    }
   }
 
   /** Dispatches one event; returns a promise when an async handler must settle before the next event. */
@@ -738,7 +757,10 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
 
   /** See {@link ServerWebSocket.terminate}. */
   terminate(): void {
-    if (this.transportClosed) return;
+    if (this.transportClosed) {
+      if (this.blocked) this.abandonHandler(); // `close` waits for a pending handler: stop waiting
+      return;
+    }
     if (this.transportClosing) {
       // A graceful close is waiting for the peer (or for our last bytes to leave it): stop waiting.
       this.clearTimer();

@@ -330,7 +330,10 @@ export interface Server<T = unknown> {
   readonly clients: ServerWebSocket<T>[];
   /**
    * Graceful shutdown: stop accepting, close every open socket with 1001, wait for the close handshakes up to
-   * `timeoutMs` (default {@link ServeOptions.stopTimeoutMs}), then terminate the rest. `force` skips the wait.
+   * `timeoutMs` (default {@link ServeOptions.stopTimeoutMs}; `Infinity`: no limit), then terminate the rest.
+   * `force` skips the wait. Resolves once every `close` handler has run (one waiting for a pending async
+   * `message` handler is delivered when it settles, or at `limits.closeTimeoutMs`). Later calls return the same
+   * promise (`force` still takes effect). Throws `MisuseError` if `timeoutMs` is not a number >= 0 or `force` not a boolean.
    */
   stop(options?: { timeoutMs?: number; force?: boolean }): Promise<void>;
   /**

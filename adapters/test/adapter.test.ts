@@ -735,6 +735,27 @@ function defineSuite(secure: boolean): void {
     );
   });
 
+  test('stop() resolves after the close handler of a connection whose async message handler never settles', async () => {
+    let got = 0;
+    const closes: number[] = [];
+    const server = await serve({
+      port: 0,
+      hostname: '127.0.0.1',
+      ...(secure ? { tls: certificate } : {}),
+      limits: { closeTimeoutMs: 200 },
+      websocket: {
+        message: () => (got++, new Promise<void>(() => {})),
+        close: (_ws, code) => void closes.push(code),
+      },
+    });
+    const client = await connect(server);
+    client.write(encodeFrame(1, encoder.encode('a')));
+    await waitUntil(() => got === 1, 'the message');
+    await server.stop(); // the peer never answers the 1001: the close timeout ends the transport
+    assert.is(closes.length, 1, 'close ran before stop() resolved');
+    client.destroy();
+  });
+
   test('maxMessageMemory: the connection whose partial message would pass the server-wide budget gets 1013; others go on', async () => {
     await withServer(
       { maxMessageMemory: 100_000, limits: { maxMessageSize: 64 * 1024 }, websocket: { message: (ws, data) => ws.send(data) } },

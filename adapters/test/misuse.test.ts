@@ -63,6 +63,23 @@ function defineSuite(secure: boolean): void {
     }
   });
 
+  test('stop() refuses bad options with INVALID_OPTION; a timeout past the timer range still waits for the handshake', async () => {
+    const closes: [number, boolean][] = [];
+    const server = await serve({ port: 0, hostname: '127.0.0.1', ...tls, websocket: { close: (_ws, code, _r, clean) => void closes.push([code, clean]) } });
+    for (const bad of [{ timeoutMs: -1 }, { timeoutMs: Number.NaN }, { timeoutMs: '5000' }, { force: 'yes' }, 42]) {
+      assert.is(thrown(() => server.stop(bad as Parameters<Server['stop']>[0])), 'INVALID_OPTION', JSON.stringify(bad));
+    }
+    const client = await RawClient.connect(server.port, secure);
+    // 1e10 ms is past setTimeout's range (2^31 - 1): unclamped, it fired at once and forced the stop (1006).
+    const stopped = server.stop({ timeoutMs: 1e10 });
+    assert.is((await client.expectClose()).code, 1001);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    client.sendClose(1001);
+    await stopped;
+    assert.equal(closes, [[1001, true]]);
+    client.destroy();
+  });
+
   test('valid deflate options still negotiate', async () => {
     await withServer({ deflate: { serverMaxWindowBits: 10 } }, async (server) => {
       const client = await RawClient.connect(server.port, secure, { extensions: 'permessage-deflate' });
