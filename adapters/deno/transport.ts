@@ -88,7 +88,9 @@ export class DenoTransport implements Transport {
     }
     this.readEnded = true;
     if (!this.closed) this.sink?.onEnd();
-    if (this.writeClosed || this.closing) this.finish();
+    // A peer that half-closed still reads: while the write loop is busy, it goes on, and shuts down (and finishes)
+    // once the queue is out. Finishing here would drop the queue: the last replies and our close frame.
+    if (this.writeClosed || (this.closing && !this.writing)) this.finish();
   }
 
   get bufferedAmount(): number {

@@ -735,6 +735,20 @@ function defineSuite(secure: boolean): void {
     );
   });
 
+  test('a peer that half-closes after its close frame still gets the replies queued before it and our close frame', async () => {
+    const reply = pattern(256 * 1024, 3);
+    await withServer({ websocket: { message: (ws) => ws.send(reply) } }, async (server) => {
+      const client = await connect(server);
+      client.sendText('x');
+      client.sendClose(1000);
+      client.end(); // FIN: the peer reads on
+      const echoed = await client.nextMessage();
+      assert.ok(bytesEqual(echoed.data, reply));
+      assert.is((await client.expectClose()).code, 1000);
+      await client.waitClosed();
+    });
+  });
+
   test('stop() resolves after the close handler of a connection whose async message handler never settles', async () => {
     let got = 0;
     const closes: number[] = [];
