@@ -100,6 +100,11 @@ test('encode: codes the application may not send throw', () => {
   for (const code of [...INVALID, 1000.5, NaN]) throwsMisuse(() => encodeClosePayload(code, ''), 'INVALID_CLOSE_CODE');
 });
 
+test('encode: a code that is not a number or a reason that is not a string throws (no coercion)', () => {
+  for (const code of ['1000', {}, null]) throwsMisuse(() => encodeClosePayload(code as unknown as number, ''), 'INVALID_CLOSE_CODE');
+  for (const reason of [42, {}, ['a'], null]) throwsMisuse(() => encodeClosePayload(1000, reason as unknown as string), 'INVALID_OPTION');
+});
+
 test('encode: reason length limit is 123 UTF-8 bytes', () => {
   assert.is(encodeClosePayload(1000, 'a'.repeat(123)).length, 125);
   throwsMisuse(() => encodeClosePayload(1000, 'a'.repeat(124)), 'REASON_TOO_LONG');

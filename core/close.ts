@@ -59,11 +59,14 @@ const reasonEncoder = new TextEncoder();
 
 /**
  * Encodes the payload of a close frame the application asked for. `code` undefined → empty payload
- * (then `reason` must be ''). Throws {@link MisuseError}: INVALID_CLOSE_CODE for a code the application may
- * not send (see {@link isValidSentCloseCode}; 1005 included) or for a reason without a code;
- * REASON_TOO_LONG for a reason over {@link MAX_CLOSE_REASON_BYTES} UTF-8 bytes.
+ * (then `reason` must be ''). Throws {@link MisuseError}: INVALID_CLOSE_CODE for a code that is not a number or
+ * that the application may not send (see {@link isValidSentCloseCode}; 1005 included) or for a reason without a
+ * code; REASON_TOO_LONG for a reason over {@link MAX_CLOSE_REASON_BYTES} UTF-8 bytes; INVALID_OPTION for a reason
+ * that is not a string.
  */
 export function encodeClosePayload(code: number | undefined, reason: string): Uint8Array {
+  if (typeof reason !== 'string') throw new MisuseError('INVALID_OPTION', `a close reason must be a string (got ${typeof reason})`);
+  if (code !== undefined && typeof code !== 'number') throw new MisuseError('INVALID_CLOSE_CODE', `a close code must be a number (got ${typeof code})`);
   if (code === undefined) {
     if (reason.length > 0) {
       throw new MisuseError('INVALID_CLOSE_CODE', 'a close reason can only be sent together with a close code');

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { ServerConnection } from './connection.ts';
 import { MisuseError } from './errors.ts';
 import type { ConnectionEvent } from './events.ts';
-import { clientFrame, concatBytes, decodeFrames, echo, harness, splitResponse, upgradeRequest } from './testing.ts';
+import { clientFrame, concatBytes, decodeFrames, echo, harness, misuseCode, splitResponse, upgradeRequest } from './testing.ts';
 
 const text = (bytes: Uint8Array): string => new TextDecoder().decode(bytes);
 const hex = (s: string): Uint8Array => new Uint8Array((s.match(/../g) ?? []).map((h) => parseInt(h, 16)));
@@ -481,6 +481,21 @@ misuse('reject() checks the status; accept({ deflate }) needs an offer; both lea
   assert.is(conn.state, 'deciding');
   conn.reject({ status: 403, headers: { 'X-Reason': 'policy' } });
   assert.match(new TextDecoder().decode(concatBytes(conn.takeWrites())), /^HTTP\/1\.1 403[^]*X-Reason: policy/);
+});
+
+misuse('close() checks its arguments in every state, then does nothing once closing or closed', () => {
+  const h = openEcho();
+  assert.is(misuseCode(() => h.conn.close(999)), 'INVALID_CLOSE_CODE');
+  h.conn.close(1000, 'bye');
+  h.flush();
+  const written = h.written.length;
+  assert.is(misuseCode(() => h.conn.close(999)), 'INVALID_CLOSE_CODE');
+  assert.is(misuseCode(() => h.conn.close(1000, 42 as unknown as string)), 'INVALID_OPTION');
+  h.conn.close(4000, 'again'); // valid: ignored while closing
+  h.flush();
+  assert.is(h.written.length, written);
+  h.conn.end();
+  assert.is(misuseCode(() => h.conn.close(1005)), 'INVALID_CLOSE_CODE');
 });
 
 misuse('events queue for takeEvents without a handler', () => {

@@ -572,13 +572,14 @@ export class ServerConnection implements ReceiverSink {
 
   /**
    * Starts the closing handshake (RFC 6455 §7.1.2) with `code` (1000–1003, 1007–1014, 3000–4999) and a reason of at
-   * most 123 UTF-8 bytes. Does nothing once closing or closed. Before the connection is open, use `reject`.
+   * most 123 UTF-8 bytes. Does nothing once closing or closed (but bad arguments throw in every state). Before the
+   * connection is open, use `reject`.
    */
   close(code = 1000, reason = '', now: number = this.now): void {
+    const payload = encodeClosePayload(code, reason);
     const state = this.currentState;
     if (state === 'closing' || state === 'closed') return;
     if (state !== 'open') throw new MisuseError('INVALID_STATE', `close() needs an open connection (state ${state}); use reject()`);
-    const payload = encodeClosePayload(code, reason);
     if (now > this.now) this.now = now;
     this.frame(OPCODE_CLOSE, payload);
     this.flags |= F_CLOSE_SENT;

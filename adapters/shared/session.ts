@@ -7,6 +7,7 @@ import { ServerConnection, type ConnectionEventListener, type ServerConnectionOp
 import { RecordingConnection } from '../../core/trace/recorder.ts';
 import { isValidUtf8 } from '../../core/text/utf8.ts';
 import { MisuseError } from '../../core/errors.ts';
+import { encodeClosePayload } from '../../core/close.ts';
 import type { ConnectionEvent } from '../../core/events.ts';
 import type { ServerConfig } from './options.ts';
 import type { Transport, TransportSink } from './transport.ts';
@@ -749,7 +750,10 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
 
   /** See {@link ServerWebSocket.close}. */
   close(code: number | undefined, reason: string | undefined): void {
-    if (this.conn.state !== 'open' || this.transportClosing) return;
+    if (this.conn.state !== 'open' || this.transportClosing) {
+      encodeClosePayload(code ?? 1000, reason ?? ''); // misuse throws in every state, as with the sending methods
+      return;
+    }
     const now = monotonicNow();
     this.conn.close(code ?? 1000, reason ?? '', now);
     this.run(now);

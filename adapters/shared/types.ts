@@ -257,7 +257,11 @@ export interface ServerWebSocket<T> {
   sendText(data: string | Uint8Array, compress?: boolean): number;
   /** {@link send} for binary. A string (or any other type) throws `MisuseError` (`INVALID_OPTION`). */
   sendBinary(data: Uint8Array | ArrayBuffer | ArrayBufferView, compress?: boolean): number;
-  /** Starts the close handshake (no-op unless open). Throws `MisuseError` on an invalid code or a reason over 123 bytes. */
+  /**
+   * Starts the close handshake (no-op unless open). Throws `MisuseError`, in every state, on a code that may not be
+   * sent or is not a number (`INVALID_CLOSE_CODE`), a reason over 123 UTF-8 bytes (`REASON_TOO_LONG`) or one that is
+   * not a string (`INVALID_OPTION`).
+   */
   close(code?: number, reason?: string): void;
   /** Closes the transport now, without a close handshake. */
   terminate(): void;

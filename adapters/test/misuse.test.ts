@@ -128,6 +128,33 @@ function defineSuite(secure: boolean): void {
     );
   });
 
+  test('close() arguments are checked in every state, without coercion', async () => {
+    const seen: string[] = [];
+    await withServer(
+      {
+        websocket: {
+          message(ws) {
+            seen.push(`open: ${thrown(() => ws.close(1000, 42 as unknown as string))} ${thrown(() => ws.close('1000' as unknown as number))}`);
+            ws.close(4000, 'bye');
+            seen.push(`closing: ${thrown(() => ws.close(999))} ${thrown(() => ws.close(1000, {} as unknown as string))} ${thrown(() => ws.close(4001))}`);
+          },
+          close(ws) {
+            seen.push(`closed: ${thrown(() => ws.close(1006))} ${thrown(() => ws.close())}`);
+          },
+        },
+      },
+      async (server) => {
+        const client = await RawClient.connect(server.port, secure);
+        client.sendText('go');
+        const close = await client.expectClose();
+        assert.equal([close.code, close.reason], [4000, 'bye']);
+        client.sendClose(4000);
+        await client.waitClosed();
+        assert.equal(seen, ['open: INVALID_OPTION INVALID_CLOSE_CODE', 'closing: INVALID_CLOSE_CODE INVALID_OPTION none', 'closed: INVALID_CLOSE_CODE none']);
+      },
+    );
+  });
+
   test('server.publish checks compress as ws.publish does', async () => {
     await withServer({ websocket: {} }, async (server) => {
       assert.is(thrown(() => server.publish('t', 'x', 'yes' as unknown as boolean)), 'INVALID_OPTION');
