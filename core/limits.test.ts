@@ -20,6 +20,14 @@ test('resolved limits are frozen, and resolving them again (as each connection d
   assert.is(misuseCode(() => resolveLimits({ maxFrameSize: -1 })), 'INVALID_OPTION');
 });
 
+test('timeouts must be > 0; only the keepalive interval may be 0 (off)', () => {
+  for (const key of ['handshakeTimeoutMs', 'pongTimeoutMs', 'closeTimeoutMs'] as const) {
+    assert.is(misuseCode(() => resolveLimits({ [key]: 0 })), 'INVALID_OPTION', key);
+    assert.is(resolveLimits({ [key]: 1 })[key], 1);
+  }
+  assert.is(resolveLimits({ pingIntervalMs: 0 }).pingIntervalMs, 0);
+});
+
 test('names that are not limits, and a limits value that is not an object, are misuse (a typo must not pass)', () => {
   assert.is(misuseCode(() => resolveLimits({ bogus: 1 } as Partial<typeof DEFAULT_LIMITS>)), 'INVALID_OPTION');
   assert.is(misuseCode(() => resolveLimits({ maxFrameSise: 1 } as Partial<typeof DEFAULT_LIMITS>)), 'INVALID_OPTION');

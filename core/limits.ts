@@ -87,6 +87,11 @@ export function resolveLimits(partial: Partial<Limits> | undefined): Readonly<Li
   if (limits.maxFrameSize > 2 ** 53 - 1 || limits.maxMessageSize > 2 ** 53 - 1) {
     throw new MisuseError('INVALID_OPTION', 'maxFrameSize/maxMessageSize must be safe integers');
   }
+  // A zero timeout would fire before any peer could answer (and race the answer differently on each runtime);
+  // only the keepalive interval has a meaning for 0 (off).
+  for (const key of ['handshakeTimeoutMs', 'pongTimeoutMs', 'closeTimeoutMs'] as const) {
+    if (limits[key] === 0) throw new MisuseError('INVALID_OPTION', `limits.${key} must be > 0 (only pingIntervalMs may be 0: no keepalive)`);
+  }
   if (limits.outboundLowWaterMark > limits.outboundHighWaterMark) {
     throw new MisuseError('INVALID_OPTION', 'outboundLowWaterMark must not exceed outboundHighWaterMark');
   }

@@ -163,6 +163,28 @@ test('force: terminate() of a connection whose close waits for a pending handler
   assert.is(state.sessions.size, 0);
 });
 
+test('events held over the high-water mark are delivered when the transport starts closing, not once it has closed', () => {
+  const events: string[] = [];
+  const { session, transport } = open({
+    backpressure: { highWaterMark: 100, lowWaterMark: 0 },
+    websocket: {
+      message: (ws, data) => {
+        events.push(String(data));
+        ws.send(new Uint8Array(150));
+      },
+      close: (_ws, code) => void events.push(`close ${code}`),
+    },
+  });
+  transport.bufferedAmount = 0; // the 101 response went out
+  session.onWritable();
+  const frames = [encodeFrame(1, encoder.encode('1')), encodeFrame(1, encoder.encode('2')), encodeFrame(8, new Uint8Array([0x03, 0xe8]))];
+  const chunk = new Uint8Array(frames.reduce((n, f) => n + f.length, 0));
+  frames.reduce((at, f) => (chunk.set(f, at), at + f.length), 0);
+  session.onData(chunk);
+  assert.ok(transport.calls.includes('close'));
+  assert.equal(events, ['1', '2', 'close 1000']);
+});
+
 test('close handshake: transport closed after the reply; close handler once; session released', () => {
   const closes: unknown[] = [];
   const { session, transport, state } = open({ websocket: { close: (_ws, code, reason, clean) => void closes.push([code, reason, clean]) } });

@@ -373,28 +373,37 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
     this.inPump = true;
     try {
       // Events held back (async handler, outbound mark) go first; events the handlers cause meanwhile queue behind.
-      while (this.canDeliver() && this.backlog !== undefined) {
-        const backlog = this.backlog;
-        this.backlog = undefined;
-        this.draining = true;
-        try {
-          this.deliver(backlog);
-        } finally {
-          this.draining = false;
-        }
-      }
+      this.deliverBacklog();
       for (let round = 0; round < MAX_ROUNDS; round++) {
         const events = this.conn.takeEvents();
         if (events.length === 0) break;
         this.deliver(events);
       }
       this.flush();
-      if (this.conn.transportShouldClose) this.closeTransport(now);
-      else if (!this.transportClosing) this.arm();
+      if (this.conn.transportShouldClose) {
+        this.closeTransport(now);
+        // Events held over the outbound mark are due now that the transport is closing (`close` among them),
+        // not when the transport has finally closed.
+        this.deliverBacklog();
+      } else if (!this.transportClosing) this.arm();
     } finally {
       this.inPump = false;
     }
     if (!this.blocked && this.bits & PAUSE_HANDLER) this.setPause(PAUSE_HANDLER, false);
+  }
+
+  /** Delivers the events held back, for as long as delivery is allowed. */
+  private deliverBacklog(): void {
+    while (this.canDeliver() && this.backlog !== undefined) {
+      const backlog = this.backlog;
+      this.backlog = undefined;
+      this.draining = true;
+      try {
+        this.deliver(backlog);
+      } finally {
+        this.draining = false;
+      }
+    }
   }
 
   /**
