@@ -9,6 +9,7 @@ import type { Session } from './session.ts';
 import { encodeFrame } from '../test/raw-client.ts';
 import { trackTimers } from '../test/timers.ts';
 import { waitUntil } from '../test/wait.ts';
+import { NOT_SCHEDULED } from './deadline-scheduler.ts';
 
 const encoder = new TextEncoder();
 
@@ -147,6 +148,7 @@ test('an async handler that settles after the transport closed (within closeTime
   await waitUntil(() => events.length === 3, 'message 2, then close');
   assert.equal(events, ['1', '2', 'close 1006']);
   assert.is(state.sessions.size, 0);
+  assert.is(session.deadlineSlot, NOT_SCHEDULED, 'the wait for the handler is no longer scheduled');
 });
 
 test('force: terminate() of a connection whose close waits for a pending handler delivers close at once', () => {

@@ -458,7 +458,10 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
     try {
       this.run(monotonicNow());
     } finally {
-      if (this.transportClosed && !this.blocked) this.ended();
+      if (this.transportClosed && !this.blocked) {
+        this.clearTimer(); // the wait for this handler (see onClosed) is over
+        this.ended();
+      }
     }
   }
 
