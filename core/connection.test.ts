@@ -425,6 +425,20 @@ timers('any received bytes count as liveness', () => {
   assert.is(h.conn.state, 'open');
 });
 
+timers('peerActive (the peer took our bytes) counts as liveness, as received bytes do', () => {
+  const h = harness({ limits: { pingIntervalMs: 1000, pongTimeoutMs: 500 } }, echo, 0);
+  h.feed(upgradeRequest(), 0);
+  h.conn.tick(1000); // ping sent; its pong cannot be read while the transport does not read
+  h.conn.peerActive(1400);
+  assert.is(h.conn.nextDeadline, 2400);
+  h.conn.tick(1500);
+  assert.is(h.conn.state, 'open');
+  assert.is(errorOf(h.events), undefined);
+  h.conn.end();
+  h.conn.peerActive(3000); // after the end: nothing
+  assert.is(h.conn.state, 'closed');
+});
+
 timers('pings are answered with the same payload; pending pongs are bounded', () => {
   const h = openEcho({ limits: { maxPendingPongs: 4 } });
   const pings = [];

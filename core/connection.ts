@@ -419,6 +419,17 @@ export class ServerConnection implements ReceiverSink {
     }
   }
 
+  /**
+   * The peer showed that it is alive without sending anything: the transport saw it take our bytes. The keepalive
+   * counts it as traffic (a transport that stops reading while its outbound queue is full could not read a pong).
+   */
+  peerActive(now: number = this.now): void {
+    if (now > this.now) this.now = now;
+    if (this.currentState !== 'open') return;
+    this.lastReceivedAt = this.now;
+    this.pingSentAt = -1;
+  }
+
   /** Advances time; handles the handshake, keepalive and close deadlines. */
   tick(now: number): void {
     this.enter(now);

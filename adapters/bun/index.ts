@@ -7,5 +7,5 @@ export type * from '../shared/types.ts';
 import type { AdapterCapabilities } from '../shared/types.ts';
 
 /** What this adapter can do (see {@link AdapterCapabilities}). */
-export const capabilities: AdapterCapabilities = { runtime: 'bun', tlsBackpressure: true, httpServerUpgrade: false };
+export const capabilities: AdapterCapabilities = { runtime: 'bun', tlsBackpressure: true, httpServerUpgrade: false, syncFlush: { tcp: true, tls: true } };
 export { MisuseError } from '../../core/errors.ts';

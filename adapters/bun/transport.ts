@@ -145,6 +145,10 @@ export class BunTransport implements Transport {
     this.schedule();
   }
 
+  flushNow(): void {
+    if (this.pendingBytes > 0) this.flush(); // the flush already scheduled for the tick finds less (or nothing) to do
+  }
+
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;

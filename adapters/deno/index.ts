@@ -4,5 +4,5 @@ export type * from '../shared/types.ts';
 import type { AdapterCapabilities } from '../shared/types.ts';
 
 /** What this adapter can do (see {@link AdapterCapabilities}). */
-export const capabilities: AdapterCapabilities = { runtime: 'deno', tlsBackpressure: true, httpServerUpgrade: false };
+export const capabilities: AdapterCapabilities = { runtime: 'deno', tlsBackpressure: true, httpServerUpgrade: false, syncFlush: { tcp: false, tls: false } };
 export { MisuseError } from '../../core/errors.ts';

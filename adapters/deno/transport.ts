@@ -107,6 +107,10 @@ export class DenoTransport implements Transport {
     }
   }
 
+  flushNow(): void {
+    // Writes are asynchronous (each `conn.write` is an op): the tick's bytes count until written.
+  }
+
   private async writeLoop(): Promise<void> {
     const queue = this.queue;
     try {

@@ -8,5 +8,5 @@ export type * from '../shared/types.ts';
 import type { AdapterCapabilities } from '../shared/types.ts';
 
 /** What this adapter can do (see {@link AdapterCapabilities}). */
-export const capabilities: AdapterCapabilities = { runtime: 'node', tlsBackpressure: true, httpServerUpgrade: true };
+export const capabilities: AdapterCapabilities = { runtime: 'node', tlsBackpressure: true, httpServerUpgrade: true, syncFlush: { tcp: true, tls: false } };
 export { MisuseError } from '../../core/errors.ts';

@@ -80,6 +80,13 @@ export class NodeTransport implements Transport {
     for (const chunk of chunks) socket.write(chunk);
   }
 
+  flushNow(): void {
+    if (!this.corked) return;
+    // Out now; the rest of the tick is corked again (the uncork already scheduled ends it).
+    this.socket.uncork();
+    this.socket.cork();
+  }
+
   requestDrain(): void {
     const socket = this.socket;
     if (socket.writableLength === 0 || !socket.writable) {

@@ -333,6 +333,7 @@ class FakeTransport implements Transport {
   write(chunks: readonly Uint8Array[]): void {
     for (const c of chunks) this.written += new TextDecoder().decode(c);
   }
+  flushNow(): void {}
   requestDrain(): void {}
   pause(): void {}
   resume(): void {}

@@ -26,6 +26,8 @@ export interface ServerConfig<T> {
   readonly highWaterMark: number;
   readonly lowWaterMark: number;
   readonly onLimit: 'wait' | 'drop' | 'close';
+  /** Bytes queued towards a peer past which `wait` closes too (see BackpressureOptions.maxBuffered). */
+  readonly maxBuffered: number;
   readonly limitCloseCode: number;
   /** Lower-cased allow-list, or a predicate, or undefined (any origin). */
   readonly origins: ReadonlySet<string> | ((origin: string | undefined) => boolean) | undefined;
@@ -47,6 +49,9 @@ export interface ServerConfig<T> {
 
 /** Default of `ServeOptions.maxConnections`. */
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
+
+/** Default of `BackpressureOptions.maxBuffered` (as Bun.serve's `backpressureLimit`). */
+export const DEFAULT_MAX_BUFFERED = 16 * 1024 * 1024;
 
 /** Default of `ServeOptions.maxMessageMemory` (or twice `limits.maxMessageSize`, if more). */
 export const DEFAULT_MAX_MESSAGE_MEMORY = 256 * 1024 * 1024;
@@ -85,7 +90,7 @@ export function resolveServerConfig<T>(
   checkFunction(options.fetch, 'fetch');
   const limits = resolveLimits(options.limits);
   const deflate = resolveDeflate(options.deflate);
-  checkKeys(options.backpressure, 'backpressure', ['highWaterMark', 'lowWaterMark', 'onLimit', 'closeCode']);
+  checkKeys(options.backpressure, 'backpressure', ['highWaterMark', 'lowWaterMark', 'onLimit', 'closeCode', 'maxBuffered']);
   const bp = options.backpressure ?? {};
   const highWaterMark = bp.highWaterMark ?? limits.outboundHighWaterMark;
   const lowWaterMark = bp.lowWaterMark ?? Math.min(limits.outboundLowWaterMark, highWaterMark);
@@ -93,6 +98,8 @@ export function resolveServerConfig<T>(
   check(Number.isFinite(lowWaterMark) && lowWaterMark >= 0 && lowWaterMark <= highWaterMark, 'backpressure.lowWaterMark must be within 0..highWaterMark');
   const onLimit = bp.onLimit ?? 'wait';
   check(onLimit === 'wait' || onLimit === 'drop' || onLimit === 'close', "backpressure.onLimit must be 'wait', 'drop' or 'close'");
+  const maxBuffered = bp.maxBuffered ?? Math.max(DEFAULT_MAX_BUFFERED, highWaterMark);
+  check(typeof maxBuffered === 'number' && maxBuffered >= highWaterMark, 'backpressure.maxBuffered must be a number >= highWaterMark, or Infinity');
   const limitCloseCode = bp.closeCode ?? 1008;
   check(limitCloseCode === 1008 || limitCloseCode === 1013 || (limitCloseCode >= 3000 && limitCloseCode <= 4999), 'backpressure.closeCode must be 1008, 1013 or 3000-4999');
   const receiveMode = options.receiveMode ?? 'message';
@@ -131,6 +138,7 @@ export function resolveServerConfig<T>(
     highWaterMark,
     lowWaterMark,
     onLimit,
+    maxBuffered,
     limitCloseCode,
     origins,
     protocols: [...protocols],

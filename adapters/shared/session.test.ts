@@ -8,7 +8,7 @@ import type { ServeOptions } from './types.ts';
 import type { Session } from './session.ts';
 import { encodeFrame } from '../test/raw-client.ts';
 import { trackTimers } from '../test/timers.ts';
-import { waitUntil } from '../test/wait.ts';
+import { sleep, waitUntil } from '../test/wait.ts';
 import { NOT_SCHEDULED } from './deadline-scheduler.ts';
 
 const encoder = new TextEncoder();
@@ -40,16 +40,89 @@ test('outbound over the high-water mark: -1, reading paused; drain below the low
   const ws = session.ws!;
   assert.ok(ws.send(new Uint8Array(500)) > 0);
   assert.is(ws.send(new Uint8Array(600)), -1);
-  assert.equal(transport.calls, ['pause', 'requestDrain']);
+  // Past the mark, the tick's writes are handed to the OS first (this fake keeps them: still over).
+  assert.equal(transport.calls, ['flushNow', 'pause', 'requestDrain']);
   transport.bufferedAmount = 500; // still above the low-water mark
   session.onWritable();
-  assert.equal(transport.calls, ['pause', 'requestDrain', 'requestDrain']);
+  assert.equal(transport.calls, ['flushNow', 'pause', 'requestDrain', 'requestDrain']);
   assert.equal(drains, []);
   transport.bufferedAmount = 50;
   session.onWritable();
-  assert.equal(transport.calls, ['pause', 'requestDrain', 'requestDrain', 'resume']);
+  assert.equal(transport.calls, ['flushNow', 'pause', 'requestDrain', 'requestDrain', 'resume']);
   assert.equal(drains, [1]);
   session.terminate();
+});
+
+/** A transport whose OS takes everything handed to it by flushNow (a peer that reads). */
+class FlushingTransport extends FakeTransport {
+  override flushNow(): void {
+    super.flushNow();
+    this.bufferedAmount = 0;
+  }
+}
+
+test('a burst past the mark within one tick is handed to the OS first: a peer that reads meets no policy', () => {
+  const state = new ServerState<unknown>(
+    resolveServerConfig<unknown>({ websocket: {}, backpressure: { highWaterMark: 1000, lowWaterMark: 100, onLimit: 'drop' } } as ServeOptions<unknown>, { secure: false }),
+  );
+  const transport = new FlushingTransport();
+  const session = state.connect(transport);
+  session.onData(REQUEST.slice());
+  transport.bufferedAmount = 0;
+  const ws = session.ws!;
+  const results = [0, 1, 2, 3].map(() => ws.send(new Uint8Array(600)));
+  assert.ok(results.every((r) => r > 0), String(results));
+  assert.ok(!transport.calls.includes('pause'));
+  session.terminate();
+});
+
+test('wait policy: a send while more than maxBuffered is queued closes (1008) and returns 0', () => {
+  const { session, transport } = open({ backpressure: { highWaterMark: 1000, lowWaterMark: 100, maxBuffered: 2000 } });
+  transport.bufferedAmount = 0;
+  const ws = session.ws!;
+  assert.ok(ws.send(new Uint8Array(600)) > 0);
+  assert.is(ws.send(new Uint8Array(600)), -1);
+  assert.is(ws.send(new Uint8Array(600)), -1);
+  assert.is(ws.send(new Uint8Array(600)), -1); // 1,800 queued before it: still within maxBuffered
+  assert.is(ws.send(new Uint8Array(600)), 0); // 2,400 queued: over it
+  assert.is(ws.readyState, 2);
+  assert.ok(transport.calls.includes('close') || transport.text().includes('backpressure limit'));
+  session.terminate();
+});
+
+test('drop policy applies to ping and pong too', () => {
+  const { session, transport } = open({ backpressure: { highWaterMark: 1000, lowWaterMark: 100, onLimit: 'drop' } });
+  transport.bufferedAmount = 0;
+  const ws = session.ws!;
+  assert.is(ws.send(new Uint8Array(1500)), -1);
+  assert.is(ws.ping('x'), 0);
+  assert.is(ws.pong('x'), 0);
+  session.terminate();
+});
+
+test('over the mark (reading paused, pongs unread): a queue that goes down keeps the peer alive; one that does not is idle', async () => {
+  const errors: string[] = [];
+  const make = () =>
+    open({
+      limits: { pingIntervalMs: 40, pongTimeoutMs: 40 },
+      backpressure: { highWaterMark: 1000, lowWaterMark: 100 },
+      websocket: { error: (_ws, error) => void errors.push((error as { code?: string }).code ?? String(error)) },
+    });
+  const moving = make();
+  const stuck = make();
+  for (const { transport, session } of [moving, stuck]) {
+    transport.bufferedAmount = 0;
+    assert.is(session.ws!.send(new Uint8Array(50_000)), -1);
+  }
+  // The moving peer reads slowly: its queue shrinks (no drain: it stays over the low-water mark).
+  for (let i = 0; i < 30; i++) {
+    moving.transport.bufferedAmount -= 1000;
+    await sleep(10);
+  }
+  assert.is(moving.session.readyState, 1, 'a slow reader is alive');
+  assert.is(stuck.session.readyState, 3, 'a peer that reads nothing is closed as idle');
+  assert.equal(errors, ['IDLE_TIMEOUT']);
+  moving.session.terminate();
 });
 
 test('messages in one chunk wait while over the high-water mark (one message beyond it at most)', () => {

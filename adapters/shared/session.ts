@@ -129,6 +129,8 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
   private backlog: ConnectionEvent[] | undefined;
   /** Bytes received and thrown away since the transport began closing (see DISCARD_AFTER_CLOSE_BYTES). */
   private discardedAfterClose = 0;
+  /** Over the high-water mark: the outbound queue's size at the last wake-up (see onTimer). */
+  private bufferedAtCheck = 0;
 
   private bit(flag: number, on: boolean): void {
     this.bits = setFlag(this.bits, flag, on);
@@ -257,6 +259,8 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
   onWritable(): void {
     if (!this.overHighWater && (this.bits & S_DRAIN_WAITERS) === 0) return;
     if (this.transportClosed) return;
+    // Reading is paused while over the mark, so a pong could not be read: the peer taking our bytes is its sign of life.
+    if (this.overHighWater) this.conn.peerActive(monotonicNow());
     if (this.transport.bufferedAmount > this.owner.config.lowWaterMark) {
       this.transport.requestDrain();
       return;
@@ -322,6 +326,13 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
       return;
     }
     const now = monotonicNow();
+    if (this.overHighWater) {
+      // Reading is paused, so a pong could not be read: the queue going down since the last wake-up (or since
+      // it passed the mark) is the peer's sign of life. One that reads nothing at all is still closed as idle.
+      const buffered = this.transport.bufferedAmount;
+      if (buffered < this.bufferedAtCheck) this.conn.peerActive(now);
+      this.bufferedAtCheck = buffered;
+    }
     this.inCore(() => this.conn.tick(now));
     this.run(now);
   }
@@ -674,8 +685,15 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
     let bytes = 0;
     for (const w of writes) bytes += w.byteLength;
     if (this.transportClosed) return bytes;
-    this.transport.write(writes);
-    if (!this.overHighWater && this.transport.bufferedAmount > this.owner.config.highWaterMark) {
+    const transport = this.transport;
+    transport.write(writes);
+    if (!this.overHighWater && transport.bufferedAmount > this.owner.config.highWaterMark) {
+      // Past the mark with this tick's writes: hand them to the OS now, so that the mark measures what it refused
+      // (a peer that reads takes a burst in stride) rather than what the tick has not offered yet.
+      transport.flushNow();
+      const buffered = transport.bufferedAmount;
+      if (buffered <= this.owner.config.highWaterMark) return bytes;
+      this.bufferedAtCheck = buffered;
       this.overHighWater = true;
       this.setPause(PAUSE_OUTBOUND, true);
       this.transport.requestDrain();
@@ -737,14 +755,7 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
 
   sendPayload(payload: string | Uint8Array, binary: boolean | undefined, compress: boolean | undefined): number {
     if (this.conn.state !== 'open' || this.transportClosing) return 0;
-    if (this.overHighWater) {
-      const policy = this.owner.config.onLimit;
-      if (policy === 'drop') return 0;
-      if (policy === 'close') {
-        this.close(this.owner.config.limitCloseCode, 'backpressure limit');
-        return 0;
-      }
-    }
+    if (this.overHighWater && this.refusedByPolicy()) return 0;
     this.conn.send(payload, sendOptions(binary, compress));
     const bytes = this.flush();
     return this.overHighWater ? -1 : bytes;
@@ -753,11 +764,27 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
   /** Ping (`true`) or unsolicited pong (`false`). */
   control(ping: boolean, data: string | Uint8Array | undefined): number {
     if (this.conn.state !== 'open' || this.transportClosing) return 0;
+    if (this.overHighWater && this.refusedByPolicy()) return 0;
     // The core encodes a string itself (one encoder for the process).
     if (ping) this.conn.ping(data);
     else this.conn.pong(data);
     const bytes = this.flush();
     return this.overHighWater ? -1 : bytes;
+  }
+
+  /**
+   * Over the high-water mark: whether the backpressure policy refuses a send (`drop`; `close`, or `wait` past
+   * `maxBuffered`, which also close the connection).
+   */
+  private refusedByPolicy(): boolean {
+    const config = this.owner.config;
+    const policy = config.onLimit;
+    if (policy === 'drop') return true;
+    if (policy === 'close' || this.transport.bufferedAmount > config.maxBuffered) {
+      this.close(config.limitCloseCode, 'backpressure limit');
+      return true;
+    }
+    return false;
   }
 
   /** See {@link ServerWebSocket.close}. */

@@ -15,6 +15,12 @@ export interface Transport {
    * discarded. Implementations coalesce the writes of one tick (cork / one syscall or TLS record) where they can.
    */
   write(chunks: readonly Uint8Array[]): void;
+  /**
+   * Hands the writes coalesced so far in this tick to the OS now, rather than at the end of the tick. Called
+   * when they pass the high-water mark, which then measures what the OS refused. A transport whose writes are
+   * asynchronous (Deno) does nothing.
+   */
+  flushNow(): void;
   /** Asks for one {@link TransportSink.onWritable} call once {@link bufferedAmount} has decreased (at the latest when empty). */
   requestDrain(): void;
   /** Stops delivering data (backpressure on the peer). */

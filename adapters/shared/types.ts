@@ -138,12 +138,22 @@ export interface BackpressureOptions {
   /** Bytes below which reading resumes and `drain` fires. Default `limits.outboundLowWaterMark` (256 KiB). */
   lowWaterMark?: number;
   /**
-   * What `send` does while the queue is above the high-water mark: `wait` queues anyway and returns -1
-   * (the application should wait for `drain`), `drop` discards the message and returns 0, `close` closes
-   * the connection with {@link closeCode} and returns 0. Default `wait`.
+   * What `send` (and `ping`, `pong`, `publish` for this socket) does while the queue is above the high-water
+   * mark: `wait` queues anyway and returns -1 (the application should wait for `drain`), `drop` discards the
+   * message and returns 0, `close` closes the connection with {@link closeCode} and returns 0. Default `wait`.
+   * The mark measures what the operating system has not taken: the writes of one tick are handed to it as soon
+   * as they pass the mark, so a peer that reads keeps up with a burst (on Deno and over Node's TLS, whose writes
+   * complete asynchronously, the tick's bytes count until written: see `capabilities.syncFlush`).
    */
   onLimit?: 'wait' | 'drop' | 'close';
-  /** Close code for `onLimit: 'close'`: 1008 (policy violation, default) or 1013 (try again later). */
+  /**
+   * With `wait`: a send while more than this is queued closes the connection with {@link closeCode} instead
+   * (the message is dropped, 0 returned): a peer that does not read cannot make the server queue without bound
+   * for an application that does not wait for `drain`. Default 16 MiB (or the high-water mark, if higher), as
+   * Bun.serve's `backpressureLimit`; `Infinity` turns it off.
+   */
+  maxBuffered?: number;
+  /** Close code for `onLimit: 'close'` and for {@link maxBuffered}: 1008 (policy violation, default) or 1013 (try again later). */
   closeCode?: number;
 }
 
@@ -369,4 +379,10 @@ export interface AdapterCapabilities {
   readonly tlsBackpressure: boolean;
   /** `createUpgradeHandler()` for an existing HTTP server's `upgrade` event. */
   readonly httpServerUpgrade: boolean;
+  /**
+   * Over plain TCP and over TLS: writes reach the OS synchronously when a tick's writes pass the high-water mark,
+   * so the backpressure policy measures what the OS refused and a peer that reads takes a burst in stride. Where
+   * false (Deno's writes are async ops; `node:tls` completes writes asynchronously), the tick's bytes count until written.
+   */
+  readonly syncFlush: { readonly tcp: boolean; readonly tls: boolean };
 }

@@ -7,25 +7,11 @@ import * as assert from 'uvu/assert';
 import { MisuseError } from '../../core/errors.ts';
 import { resolveServerConfig } from './options.ts';
 import { ServerState } from './server-state.ts';
-import type { Transport } from './transport.ts';
+import { FakeTransport } from '../test/fake-transport.ts';
 import type { ServeOptions, ServerWebSocket } from './types.ts';
 import type { Session } from './session.ts';
 
 const encoder = new TextEncoder();
-
-class FakeTransport implements Transport {
-  remoteAddress = '127.0.0.1';
-  bufferedAmount = 0;
-  written: Uint8Array[] = [];
-  write(chunks: readonly Uint8Array[]): void {
-    for (const c of chunks) this.written.push(c);
-  }
-  requestDrain(): void {}
-  pause(): void {}
-  resume(): void {}
-  close(): void {}
-  destroy(): void {}
-}
 
 const REQUEST = encoder.encode(
   'GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n',

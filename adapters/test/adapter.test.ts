@@ -634,6 +634,58 @@ function defineSuite(secure: boolean): void {
     }
   });
 
+  test('drop policy and a peer that reads: a burst past the mark in one tick is sent whole where writes flush synchronously', async () => {
+    const results: number[] = [];
+    const syncFlush = secure ? capabilities.syncFlush.tls : capabilities.syncFlush.tcp;
+    await withServer(
+      {
+        backpressure: { highWaterMark: 64 * 1024, lowWaterMark: 0, onLimit: 'drop' },
+        websocket: {
+          message(ws) {
+            for (let i = 0; i < 4; i++) results.push(ws.send(pattern(32 * 1024, i)));
+          },
+        },
+      },
+      async (server) => {
+        const client = await connect(server);
+        client.sendText('go');
+        await waitUntil(() => results.length === 4, 'the burst');
+        if (syncFlush) assert.ok(results.every((r) => r > 0), `all sent: ${results}`);
+        // The tick's bytes count until written: the policy drops what passes the mark.
+        else assert.ok(results[0]! > 0 && results.includes(0), `${results}`);
+        const sent = results.map((r, i) => (r !== 0 ? i : -1)).filter((i) => i >= 0);
+        for (const i of sent) assert.ok(bytesEqual((await client.nextMessage()).data, pattern(32 * 1024, i)));
+        client.destroy();
+      },
+    );
+  });
+
+  test('wait policy: a peer that never reads is closed once maxBuffered is queued (the application ignores -1)', async () => {
+    const results: number[] = [];
+    const closes: number[] = [];
+    await withServer(
+      {
+        backpressure: { highWaterMark: 64 * 1024, lowWaterMark: 0, maxBuffered: 512 * 1024 },
+        websocket: {
+          message(ws) {
+            for (let i = 0; i < 200 && ws.readyState === 1; i++) results.push(ws.send(pattern(64 * 1024)));
+          },
+          close: (_ws, code) => void closes.push(code),
+        },
+      },
+      async (server) => {
+        const client = await connect(server, stopsReading);
+        client.socket.pause();
+        client.sendText('go');
+        await waitUntil(() => results.includes(0), 'a refused send');
+        assert.ok(results.length < 200, `stopped at ${results.length}`);
+        assert.ok(results.filter((r) => r === -1).length > 0);
+        client.destroy();
+        await waitUntil(() => closes.length === 1, 'close');
+      },
+    );
+  });
+
   backpressureTest('echo to a client that never reads: reading pauses, the queue stays bounded, all arrives once it reads', async () => {
     const hwm = 256 * 1024;
     const size = 64 * 1024;

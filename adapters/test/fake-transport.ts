@@ -19,6 +19,9 @@ export class FakeTransport implements Transport {
       this.bufferedAmount += c.byteLength;
     }
   }
+  flushNow(): void {
+    this.calls.push('flushNow');
+  }
   requestDrain(): void {
     this.calls.push('requestDrain');
   }
