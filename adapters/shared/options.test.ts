@@ -103,6 +103,8 @@ test('unknown keys of limits, pubsub, backpressure and deflate are refused (typo
   }
   assert.is(resolve({ limits: { maxFrameSize: 10 } }).limits.maxFrameSize, 10);
   assert.is(resolve({ pubsub: { maxTopicsPerSocket: 5 } }).topicLimits.maxTopicsPerSocket, 5);
+  // An option given as undefined takes its default (as backpressure's do).
+  assert.equal(resolve({ pubsub: { maxTopicsPerSocket: undefined } }).topicLimits, resolve({}).topicLimits);
 });
 
 test.run();

@@ -105,7 +105,12 @@ export function resolveServerConfig<T>(
   const receiveMode = options.receiveMode ?? 'message';
   check(receiveMode === 'message' || receiveMode === 'stream', "receiveMode must be 'message' or 'stream'");
   checkKeys(options.pubsub, 'pubsub', Object.keys(DEFAULT_TOPIC_LIMITS));
-  const topicLimits = { ...DEFAULT_TOPIC_LIMITS, ...options.pubsub };
+  // An option given as undefined takes its default, as everywhere else.
+  const pubsub = options.pubsub ?? {};
+  const topicLimits: TopicLimits = {
+    maxTopicsPerSocket: pubsub.maxTopicsPerSocket ?? DEFAULT_TOPIC_LIMITS.maxTopicsPerSocket,
+    maxTopicCharsPerSocket: pubsub.maxTopicCharsPerSocket ?? DEFAULT_TOPIC_LIMITS.maxTopicCharsPerSocket,
+  };
   for (const [name, value] of Object.entries(topicLimits)) {
     check(Number.isInteger(value) && value >= 1, `pubsub.${name} must be an integer >= 1`);
   }

@@ -57,15 +57,15 @@ test('the per-subscriber caps: count and characters', () => {
 
 test('stored names equal the given ones, lone surrogates included', () => {
   const registry = new TopicRegistry<string>();
-  const names = ['', 'short', 'a topic cut from a longer message'.slice(2), 'lone \uD800 surrogate and more', '✓ ünïcödé topic name'];
+  const names = ['short', 'a topic cut from a longer message'.slice(2), 'lone \uD800 surrogate and more', '✓ ünïcödé topic name'];
   for (const name of names) registry.subscribe('a', name);
   assert.equal(registry.topicsOf('a'), names);
   for (const name of names) assert.ok(registry.isSubscribed('a', name));
 });
 
-test('topics must be strings', () => {
+test('topics must be non-empty strings (as with Bun)', () => {
   const registry = new TopicRegistry<string>();
-  for (const topic of [undefined, null, 1, {}, Symbol('t')] as unknown as string[]) {
+  for (const topic of [undefined, null, 1, {}, Symbol('t'), ''] as unknown as string[]) {
     assert.is(misuseCode(() => registry.subscribe('a', topic)), 'INVALID_OPTION');
     assert.is(misuseCode(() => registry.unsubscribe('a', topic)), 'INVALID_OPTION');
     assert.is(misuseCode(() => registry.isSubscribed('a', topic)), 'INVALID_OPTION');

@@ -35,6 +35,7 @@ function ownedCopy(topic: string): string {
 /** Throws `MisuseError` (`INVALID_OPTION`) unless `topic` is a string. */
 export function checkTopic(topic: unknown): asserts topic is string {
   if (typeof topic !== 'string') throw new MisuseError('INVALID_OPTION', `a topic must be a string (got ${describe(topic)})`);
+  if (topic.length === 0) throw new MisuseError('INVALID_OPTION', 'a topic must not be empty (as with Bun)');
 }
 
 /** The per-socket bounds of a {@link TopicRegistry}. */

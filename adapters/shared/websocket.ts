@@ -127,7 +127,7 @@ export class WebSocket<T> implements ServerWebSocket<T> {
     return this.#session.drained();
   }
 
-  /** A closed socket publishes nothing (as Bun): in the `close` handler, use `server.publish`. */
+  /** A closed socket publishes nothing (Bun 1.4 still publishes from its `close` handler): there, use `server.publish`. */
   #publish(topic: string, data: PublishData, binary: boolean | undefined, compress: boolean | undefined): number {
     const session = this.#session;
     checkCompress(binary === undefined ? 'publish' : binary ? 'publishBinary' : 'publishText', compress);
