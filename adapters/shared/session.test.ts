@@ -34,22 +34,39 @@ test('handshake: 101 written, open handler, readyState 1', () => {
   session.terminate();
 });
 
-test('outbound over the high-water mark: -1, reading paused; drain below the low-water mark resumes and fires drain', () => {
+test('outbound over the high-water mark: -1; drain below the low-water mark fires drain', () => {
   const drains: number[] = [];
   const { session, transport } = open({ backpressure: { highWaterMark: 1000, lowWaterMark: 100 }, websocket: { drain: () => void drains.push(1) } });
   const ws = session.ws!;
   assert.ok(ws.send(new Uint8Array(500)) > 0);
   assert.is(ws.send(new Uint8Array(600)), -1);
   // Past the mark, the tick's writes are handed to the OS first (this fake keeps them: still over).
-  assert.equal(transport.calls, ['flushNow', 'pause', 'requestDrain']);
+  assert.equal(transport.calls, ['flushNow', 'requestDrain']);
   transport.bufferedAmount = 500; // still above the low-water mark
   session.onWritable();
-  assert.equal(transport.calls, ['flushNow', 'pause', 'requestDrain', 'requestDrain']);
+  assert.equal(transport.calls, ['flushNow', 'requestDrain', 'requestDrain']);
   assert.equal(drains, []);
   transport.bufferedAmount = 50;
   session.onWritable();
-  assert.equal(transport.calls, ['flushNow', 'pause', 'requestDrain', 'requestDrain', 'resume']);
   assert.equal(drains, [1]);
+  assert.ok(ws.send(new Uint8Array(10)) > 0);
+  session.terminate();
+});
+
+test('over the high-water mark, messages are held; reading pauses once they pass 64 KiB and resumes when delivered', () => {
+  const got: number[] = [];
+  const { session, transport } = open({ backpressure: { highWaterMark: 1000, lowWaterMark: 100 }, websocket: { message: (_ws, data) => void got.push((data as Uint8Array).length) } });
+  transport.bufferedAmount = 0;
+  assert.is(session.ws!.send(new Uint8Array(1500)), -1);
+  session.onData(encodeFrame(2, new Uint8Array(1000)));
+  assert.equal(got, [], 'held while over the mark');
+  assert.ok(!transport.calls.includes('pause'), 'a small backlog does not stop reading (a pong would still be read)');
+  session.onData(encodeFrame(2, new Uint8Array(70_000)));
+  assert.equal(transport.calls.filter((c) => c === 'pause').length, 1);
+  transport.bufferedAmount = 0;
+  session.onWritable();
+  assert.equal(got, [1000, 70_000]);
+  assert.is(transport.calls.at(-1), 'resume');
   session.terminate();
 });
 
@@ -123,6 +140,7 @@ test('over the mark (reading paused, pongs unread): a queue that goes down keeps
   assert.is(stuck.session.readyState, 3, 'a peer that reads nothing is closed as idle');
   assert.equal(errors, ['IDLE_TIMEOUT']);
   moving.session.terminate();
+  stuck.session.onClosed(); // the transport closes (the fake does not report it by itself): nothing stays scheduled
 });
 
 test('messages in one chunk wait while over the high-water mark (one message beyond it at most)', () => {
@@ -148,13 +166,13 @@ test('messages in one chunk wait while over the high-water mark (one message bey
   session.terminate();
 });
 
-test('an async handler holds later messages and pauses reading until it settles', async () => {
+test('an async handler holds later messages; reading goes on until they pass 64 KiB, and resumes once it settles', async () => {
   const got: string[] = [];
   let release = (): void => {};
   const { session, transport } = open({
     websocket: {
       message: (_ws, data) => {
-        got.push(String(data));
+        got.push(String(data).slice(0, 8));
         return new Promise<void>((resolve) => (release = resolve));
       },
     },
@@ -162,11 +180,17 @@ test('an async handler holds later messages and pauses reading until it settles'
   session.onData(encodeFrame(1, encoder.encode('1')));
   session.onData(encodeFrame(1, encoder.encode('2')));
   assert.equal(got, ['1']);
+  assert.equal(transport.calls, [], 'reading goes on: pings and pongs are still read');
+  session.onData(encodeFrame(1, encoder.encode('3'.repeat(70_000))));
   assert.equal(transport.calls, ['pause']);
   release();
   await Promise.resolve();
   await Promise.resolve();
   assert.equal(got, ['1', '2']);
+  release();
+  await Promise.resolve();
+  await Promise.resolve();
+  assert.equal(got, ['1', '2', '33333333']);
   release();
   await Promise.resolve();
   await Promise.resolve();
@@ -258,6 +282,7 @@ test('events held over the high-water mark are delivered when the transport star
   session.onData(chunk);
   assert.ok(transport.calls.includes('close'));
   assert.equal(events, ['1', '2', 'close 1000']);
+  session.onClosed();
 });
 
 test('close handshake: transport closed after the reply; close handler once; session released', () => {

@@ -20,10 +20,34 @@ import { WebSocket } from './websocket.ts';
 import { checkUpgradeDecision, isOriginAllowed, isRejection, isThenable, selectProtocol, toHttpRequest, toUpgradeRequest } from './upgrade.ts';
 import { setFlag } from '../../core/flags.ts';
 
-/** Why reading is paused (bits of `Session.bits`); reading resumes when no reason is left. */
-const PAUSE_HANDLER = 64; // an async message handler has not settled
-const PAUSE_OUTBOUND = 128; // the outbound queue is above the high-water mark
-const PAUSE_MASK = PAUSE_HANDLER | PAUSE_OUTBOUND;
+/**
+ * Reading is paused (a bit of `Session.bits`): the events held back (behind an async handler that has not settled,
+ * or while the outbound queue is above the high-water mark) passed {@link HELD_BYTES_LIMIT}. It resumes once they
+ * are delivered.
+ */
+const PAUSE_HELD = 64;
+const PAUSE_MASK = PAUSE_HELD;
+
+/**
+ * Events held back may reach this many bytes (payloads, plus {@link HELD_EVENT_BYTES} each) before reading pauses.
+ * Reading on while a handler is pending or the outbound queue is full keeps the keepalive working (a pong is
+ * read, and counted, as it arrives), as Python's websockets reads on up to `max_queue` messages; past the bound
+ * the peer meets TCP backpressure. One read chunk or one message may go past it.
+ */
+const HELD_BYTES_LIMIT = 64 * 1024;
+/** What a held event counts for besides its payload (a flood of empty frames is bounded too). */
+const HELD_EVENT_BYTES = 64;
+
+/** The bytes `events` hold, as {@link HELD_BYTES_LIMIT} counts them; stops counting past `limit`. */
+function heldBytes(events: readonly ConnectionEvent[], limit: number): number {
+  let bytes = 0;
+  for (let i = 0; i < events.length && bytes <= limit; i++) {
+    const event = events[i]!;
+    bytes += HELD_EVENT_BYTES;
+    if (event.type === 'message' || event.type === 'fragment' || event.type === 'ping' || event.type === 'pong') bytes += event.data.byteLength;
+  }
+  return bytes;
+}
 
 // Boolean state of a session, packed in one number field with the pause reasons above: Bun (JSC) rounds an
 // object of 8 fields up to 80 bytes, one of 9–12 fields to 112, and 16 fields took 160 (bun:jsc heapStats).
@@ -230,6 +254,10 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
       this.inPump = false;
     }
     this.run(now);
+    const backlog = this.backlog;
+    if (backlog !== undefined && (this.bits & PAUSE_HELD) === 0 && heldBytes(backlog, HELD_BYTES_LIMIT) > HELD_BYTES_LIMIT) {
+      this.setPause(PAUSE_HELD, true);
+    }
     return this.conn.retainsInput;
   }
 
@@ -259,7 +287,7 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
   onWritable(): void {
     if (!this.overHighWater && (this.bits & S_DRAIN_WAITERS) === 0) return;
     if (this.transportClosed) return;
-    // Reading is paused while over the mark, so a pong could not be read: the peer taking our bytes is its sign of life.
+    // Over the mark, reading may be paused (held events), so a pong may go unread: the peer taking our bytes is its sign of life.
     if (this.overHighWater) this.conn.peerActive(monotonicNow());
     if (this.transport.bufferedAmount > this.owner.config.lowWaterMark) {
       this.transport.requestDrain();
@@ -268,7 +296,6 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
     this.resolveDrainWaiters();
     if (this.overHighWater) {
       this.overHighWater = false;
-      this.setPause(PAUSE_OUTBOUND, false);
       const ws = this.ws;
       const drain = this.owner.config.handlers.drain;
       if (ws !== undefined && drain !== undefined && this.conn.state === 'open') {
@@ -327,8 +354,8 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
     }
     const now = monotonicNow();
     if (this.overHighWater) {
-      // Reading is paused, so a pong could not be read: the queue going down since the last wake-up (or since
-      // it passed the mark) is the peer's sign of life. One that reads nothing at all is still closed as idle.
+      // Reading may be paused (held events), so a pong may go unread: the queue going down since the last wake-up
+      // (or since it passed the mark) is the peer's sign of life. One that reads nothing at all is still closed as idle.
       const buffered = this.transport.bufferedAmount;
       if (buffered < this.bufferedAtCheck) this.conn.peerActive(now);
       this.bufferedAtCheck = buffered;
@@ -400,7 +427,7 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
     } finally {
       this.inPump = false;
     }
-    if (!this.blocked && this.bits & PAUSE_HANDLER) this.setPause(PAUSE_HANDLER, false);
+    if ((this.bits & PAUSE_HELD) !== 0 && this.backlog === undefined) this.setPause(PAUSE_HELD, false);
   }
 
   /** Delivers the events held back, for as long as delivery is allowed. */
@@ -453,7 +480,6 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
   /** An async handler is pending: hold later events and stop reading until it settles. */
   private block(pending: PromiseLike<unknown>): void {
     this.blocked = true;
-    this.setPause(PAUSE_HANDLER, true);
     pending.then(
       () => this.handlerSettled(),
       (error: unknown) => {
@@ -695,7 +721,6 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
       if (buffered <= this.owner.config.highWaterMark) return bytes;
       this.bufferedAtCheck = buffered;
       this.overHighWater = true;
-      this.setPause(PAUSE_OUTBOUND, true);
       this.transport.requestDrain();
     }
     return bytes;

@@ -95,18 +95,18 @@ export interface PeerFailure extends Error {
 
 /**
  * Connection handlers. One object is shared by all sockets (no per-socket closures); per-socket state
- * belongs in `ws.data`. A `message` handler may return a promise: reading from that socket pauses until it
- * settles, and later messages are delivered after it, in order. Any other value it returns is ignored, so the
+ * belongs in `ws.data`. A `message` handler may return a promise: later messages are delivered after it
+ * settles, in order (reading goes on until 64 KiB of them wait, so the keepalive still sees pongs). Any other value it returns is ignored, so the
  * one-line echo `message: (ws, data) => ws.send(data)` type-checks.
  */
 export interface WebSocketHandlers<T> {
   open?(ws: ServerWebSocket<T>): void;
   /**
    * A whole message: text as a string (already validated UTF-8), binary as bytes owned by the handler. A returned
-   * promise pauses reading from this socket until it settles (later messages, and `close`, wait for it). One that
-   * never settles holds the connection until the keepalive gives up on the peer (`pingIntervalMs` +
-   * `pongTimeoutMs`) or `stop()`; once the connection has ended, `close` waits for it at most `closeTimeoutMs`,
-   * and then runs, and the messages still held behind it are dropped. With
+   * promise holds later events (messages, and `close`) until it settles; reading goes on until 64 KiB of them
+   * wait, then pauses. One that never settles holds the connection until the peer leaves, the keepalive gives up
+   * on it, or `stop()`; once the connection has ended, `close` waits for it at most `closeTimeoutMs`, and then
+   * runs, and the messages still held behind it are dropped. With
    * `textMessages: 'bytes'`, text arrives as its (validated) UTF-8 bytes too, and `isBinary` tells them apart.
    */
   message?(ws: ServerWebSocket<T>, data: string | Uint8Array, isBinary: boolean): unknown;
@@ -133,7 +133,7 @@ export interface WebSocketHandlers<T> {
 
 /** Outbound backpressure policy of every connection. */
 export interface BackpressureOptions {
-  /** Bytes queued towards the peer above which `send` reports backpressure and reading pauses. Default `limits.outboundHighWaterMark` (1 MiB). */
+  /** Bytes queued towards the peer above which `send` reports backpressure and incoming messages wait (reading pauses once 64 KiB of them do). Default `limits.outboundHighWaterMark` (1 MiB). */
   highWaterMark?: number;
   /** Bytes below which reading resumes and `drain` fires. Default `limits.outboundLowWaterMark` (256 KiB). */
   lowWaterMark?: number;

@@ -760,6 +760,37 @@ function defineSuite(secure: boolean): void {
     );
   });
 
+  test('a long async message handler does not make a live peer look idle (reading goes on, pongs are read)', async () => {
+    const errors: string[] = [];
+    let settled = false;
+    await withServer(
+      {
+        limits: { pingIntervalMs: 100, pongTimeoutMs: 100 },
+        websocket: {
+          async message(ws) {
+            await sleep(600); // longer than ping interval + pong timeout
+            settled = true;
+            ws.send('done');
+          },
+          error: (_ws, error) => void errors.push(String(error)),
+        },
+      },
+      async (server) => {
+        const client = await connect(server);
+        client.sendText('work');
+        const heartbeat = setInterval(() => client.sendFrame(10, 'beat'), 30); // unsolicited pongs: liveness
+        try {
+          assert.is(await client.nextText(), 'done');
+        } finally {
+          clearInterval(heartbeat);
+        }
+        assert.ok(settled);
+        assert.equal(errors, []);
+        client.destroy();
+      },
+    );
+  });
+
   test('an async message handler that never settles: the connection still ends, and close runs once', async () => {
     const got: string[] = [];
     const closes: number[] = [];
