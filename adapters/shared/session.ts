@@ -477,7 +477,7 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
     }
   }
 
-  /** An async handler is pending: hold later events and stop reading until it settles. */
+  /** An async handler is pending: hold later events until it settles (reading goes on up to HELD_BYTES_LIMIT). */
   private block(pending: PromiseLike<unknown>): void {
     this.blocked = true;
     pending.then(
