@@ -348,6 +348,14 @@ export class ServerConnection implements ReceiverSink {
   }
 
   /**
+   * Bytes of the incoming message being reassembled (after inflation), 0 when none: what the connection holds
+   * of a message it has not delivered yet. An adapter that holds delivered events back counts it with them.
+   */
+  get incompleteMessageBytes(): number {
+    return this.receiver.heldBytes;
+  }
+
+  /**
    * Bytes from the transport. The chunk may be unmasked in place, and views of it may be handed out in
    * `message` events: the caller must not reuse it unless {@link retainsInput} is false afterwards.
    */

@@ -14,16 +14,17 @@ function open(budget: MemoryBudget, options: Parameters<typeof harness>[0] = {})
   return h;
 }
 
-test('MessageBuffer takes its buffer size from the budget and gives it back on take and clear', () => {
+test('MessageBuffer takes the bytes it holds from the budget (not the room reserved) and gives them back on take and clear', () => {
   const budget = new MemoryBudget(10_000);
   const m = new MessageBuffer(undefined, undefined, Infinity, budget);
   assert.ok(m.reserve(4000, true));
-  assert.is(budget.used, 4000);
+  assert.is(budget.used, 0, 'a declared length alone costs nothing');
   assert.ok(m.append(new Uint8Array(4000), 0, 4000));
+  assert.is(budget.used, 4000);
   assert.is(m.take().length, 4000);
   assert.is(budget.used, 0);
   assert.ok(m.append(new Uint8Array(3000), 0, 3000));
-  assert.ok(budget.used >= 3000);
+  assert.is(budget.used, 3000);
   m.clear();
   assert.is(budget.used, 0);
 });
@@ -48,12 +49,12 @@ test('a budget must be a positive number of bytes', () => {
 });
 
 test('connections sharing a budget: the one that finds it spent closes with 1013; the others go on', () => {
-  const budget = new MemoryBudget(100_000);
+  const budget = new MemoryBudget(75_000);
   const a = open(budget);
   const b = open(budget);
   const frame = clientFrame(2, new Uint8Array(70_000).fill(7));
-  a.feed(frame.subarray(0, 40_000)); // a holds a partial message: its buffer comes from the budget
-  assert.ok(budget.used >= 70_000);
+  a.feed(frame.subarray(0, 40_000)); // a holds a partial message: its bytes come from the budget
+  assert.ok(budget.used > 39_000 && budget.used < 40_000);
   b.feed(frame.subarray(0, 40_000));
   const error = errorOf(b.events);
   assert.is(error?.code, 'MEMORY_BUDGET');
@@ -66,6 +67,17 @@ test('connections sharing a budget: the one that finds it spent closes with 1013
   assert.is(messagesOf(a.events)[0]!.data.length, 70_000);
   assert.is(errorOf(a.events), undefined);
   assert.is(budget.used, 0, 'a delivered message no longer counts');
+});
+
+test('a frame header declaring 16 MiB, and one byte of it, cost one byte of the budget', () => {
+  const budget = new MemoryBudget(1 << 20);
+  const h = open(budget, { limits: { maxMessageSize: 16 << 20, maxFrameSize: 16 << 20 } });
+  const header = new Uint8Array([0x82, 0xff, 0, 0, 0, 0, 0x01, 0, 0, 0, 1, 2, 3, 4]); // binary, FIN, 16 MiB, masked
+  h.feed(new Uint8Array([...header, 0x55]));
+  assert.is(errorOf(h.events), undefined);
+  assert.is(budget.used, 1);
+  h.conn.end();
+  assert.is(budget.used, 0);
 });
 
 test('a connection that ends, fails or closes with a partial message gives its bytes back', () => {

@@ -22,7 +22,7 @@ function checkStopOptions(options: unknown): void {
   const fail = (what: string): never => {
     throw new MisuseError('INVALID_OPTION', `stop(): ${what}`);
   };
-  if (typeof options !== 'object' || options === null) fail('options must be an object');
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) fail('options must be an object');
   const { timeoutMs, force } = options as StopOptions;
   if (timeoutMs !== undefined && (typeof timeoutMs !== 'number' || !(timeoutMs >= 0))) fail(`timeoutMs must be a number >= 0 (got ${String(timeoutMs)})`);
   if (force !== undefined && typeof force !== 'boolean') fail(`force must be a boolean (got ${typeof force})`);

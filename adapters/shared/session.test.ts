@@ -248,6 +248,53 @@ test('an async handler that settles after the transport closed (within closeTime
   assert.is(session.deadlineSlot, NOT_SCHEDULED, 'the wait for the handler is no longer scheduled');
 });
 
+test('while a handler is pending, a large message being reassembled counts with the held events: reading pauses before it completes', async () => {
+  let release = (): void => {};
+  const got: number[] = [];
+  const { session, transport } = open({
+    websocket: {
+      message: (_ws, data) => {
+        got.push(String(data).length);
+        return new Promise<void>((resolve) => (release = resolve));
+      },
+    },
+  });
+  session.onData(encodeFrame(1, encoder.encode('1')));
+  const big = encodeFrame(1, encoder.encode('x'.repeat(200_000)));
+  session.onData(big.subarray(0, 100_000)); // partial: 100 KB held by the core, past the 64 KiB bound
+  assert.equal(transport.calls, ['pause']);
+  release();
+  await Promise.resolve();
+  await Promise.resolve();
+  assert.equal(transport.calls, ['pause', 'resume'], 'the handler settled: read the rest');
+  session.onData(big.subarray(100_000));
+  assert.equal(got, [1, 200_000]);
+  release();
+  session.terminate();
+});
+
+test('terminate() before the transport closed: close does not wait for a pending handler either', () => {
+  const closes: number[] = [];
+  const { session, state } = open({
+    limits: { closeTimeoutMs: 60_000 },
+    websocket: { message: () => new Promise<void>(() => {}), close: (_ws, code) => void closes.push(code) },
+  });
+  session.onData(encodeFrame(1, encoder.encode('1')));
+  session.terminate(); // e.g. stop({ force: true }): the transport is destroyed, its close comes later
+  session.onClosed();
+  assert.equal(closes, [1006]);
+  assert.is(state.sessions.size, 0);
+});
+
+test('send and ping return the bytes of their own frame, not of what was queued before', () => {
+  const results: number[] = [];
+  const { session } = open({ websocket: { open: (ws) => void results.push(ws.send('x')) } });
+  assert.equal(results, [3], 'not the 101 response written in the same tick');
+  session.onData(encodeFrame(9, encoder.encode('ping')));
+  assert.is(session.ws!.ping('p'), 3, 'not the automatic pong');
+  session.terminate();
+});
+
 test('force: terminate() of a connection whose close waits for a pending handler delivers close at once', () => {
   const closes: number[] = [];
   const { session, state } = open({

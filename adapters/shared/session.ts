@@ -59,6 +59,7 @@ const S_TRANSPORT_CLOSING = 16;
 const S_TRANSPORT_CLOSED = 32;
 const S_DRAIN_WAITERS = 256; // drainWaitersOf has an entry for the session
 const S_ENDED = 512; // the owner was told (sessionEnded): once only
+const S_TERMINATED = 1024; // terminate(): once the transport has closed, `close` does not wait for a pending handler
 
 /**
  * `drained()` promises waiting for the outbound queue to fall under the low-water mark, by session. Rare, so
@@ -254,9 +255,12 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
       this.inPump = false;
     }
     this.run(now);
-    const backlog = this.backlog;
-    if (backlog !== undefined && (this.bits & PAUSE_HELD) === 0 && heldBytes(backlog, HELD_BYTES_LIMIT) > HELD_BYTES_LIMIT) {
-      this.setPause(PAUSE_HELD, true);
+    // Holding events back (a pending handler, the outbound mark): count them with the message being reassembled,
+    // which would join them (and leave the server's message budget) once complete.
+    if ((this.blocked || this.overHighWater) && (this.bits & PAUSE_HELD) === 0) {
+      const backlog = this.backlog;
+      const held = this.conn.incompleteMessageBytes + (backlog === undefined ? 0 : heldBytes(backlog, HELD_BYTES_LIMIT));
+      if (held > HELD_BYTES_LIMIT) this.setPause(PAUSE_HELD, true);
     }
     return this.conn.retainsInput;
   }
@@ -327,8 +331,9 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
       // close timeout, so that one that never settles cannot keep the `close` handler from running. The server
       // counts the connection until then, so that `stop()` resolves after every `close` handler ran. Otherwise,
       // whatever happened above, the server no longer counts this connection.
-      if (this.blocked) sessionDeadlines.schedule(this, now + this.owner.config.limits.closeTimeoutMs);
-      else this.ended();
+      if (!this.blocked) this.ended();
+      else if ((this.bits & S_TERMINATED) !== 0) this.abandonHandler();
+      else sessionDeadlines.schedule(this, now + this.owner.config.limits.closeTimeoutMs);
     }
   }
 
@@ -427,7 +432,10 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
     } finally {
       this.inPump = false;
     }
-    if ((this.bits & PAUSE_HELD) !== 0 && this.backlog === undefined) this.setPause(PAUSE_HELD, false);
+    // Read again once the held events are out, unless a large message being reassembled still waits to be held.
+    if ((this.bits & PAUSE_HELD) !== 0 && this.backlog === undefined && ((!this.blocked && !this.overHighWater) || this.conn.incompleteMessageBytes <= HELD_BYTES_LIMIT)) {
+      this.setPause(PAUSE_HELD, false);
+    }
   }
 
   /** Delivers the events held back, for as long as delivery is allowed. */
@@ -781,6 +789,7 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
   sendPayload(payload: string | Uint8Array, binary: boolean | undefined, compress: boolean | undefined): number {
     if (this.conn.state !== 'open' || this.transportClosing) return 0;
     if (this.overHighWater && this.refusedByPolicy()) return 0;
+    this.flush(); // what was queued before (a 101 response, an automatic pong) is not this message's
     this.conn.send(payload, sendOptions(binary, compress));
     const bytes = this.flush();
     return this.overHighWater ? -1 : bytes;
@@ -790,6 +799,7 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
   control(ping: boolean, data: string | Uint8Array | undefined): number {
     if (this.conn.state !== 'open' || this.transportClosing) return 0;
     if (this.overHighWater && this.refusedByPolicy()) return 0;
+    this.flush(); // what was queued before is not this frame's
     // The core encodes a string itself (one encoder for the process).
     if (ping) this.conn.ping(data);
     else this.conn.pong(data);
@@ -814,12 +824,15 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
 
   /** See {@link ServerWebSocket.close}. */
   close(code: number | undefined, reason: string | undefined): void {
+    // Only undefined means "omitted" (null is not a code or a reason).
+    const closeCode = code === undefined ? 1000 : code;
+    const closeReason = reason === undefined ? '' : reason;
     if (this.conn.state !== 'open' || this.transportClosing) {
-      encodeClosePayload(code ?? 1000, reason ?? ''); // misuse throws in every state, as with the sending methods
+      encodeClosePayload(closeCode, closeReason); // misuse throws in every state, as with the sending methods
       return;
     }
     const now = monotonicNow();
-    this.conn.close(code ?? 1000, reason ?? '', now);
+    this.conn.close(closeCode, closeReason, now);
     this.run(now);
   }
 
@@ -829,6 +842,7 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
       if (this.blocked) this.abandonHandler(); // `close` waits for a pending handler: stop waiting
       return;
     }
+    this.bit(S_TERMINATED, true); // nor will it wait once the transport has closed
     if (this.transportClosing) {
       // A graceful close is waiting for the peer (or for our last bytes to leave it): stop waiting.
       this.clearTimer();

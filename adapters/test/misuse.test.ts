@@ -66,7 +66,7 @@ function defineSuite(secure: boolean): void {
   test('stop() refuses bad options with INVALID_OPTION; a timeout past the timer range still waits for the handshake', async () => {
     const closes: [number, boolean][] = [];
     const server = await serve({ port: 0, hostname: '127.0.0.1', ...tls, websocket: { close: (_ws, code, _r, clean) => void closes.push([code, clean]) } });
-    for (const bad of [{ timeoutMs: -1 }, { timeoutMs: Number.NaN }, { timeoutMs: '5000' }, { force: 'yes' }, 42]) {
+    for (const bad of [{ timeoutMs: -1 }, { timeoutMs: Number.NaN }, { timeoutMs: '5000' }, { force: 'yes' }, 42, [], null]) {
       assert.is(thrown(() => server.stop(bad as Parameters<Server['stop']>[0])), 'INVALID_OPTION', JSON.stringify(bad));
     }
     const client = await RawClient.connect(server.port, secure);
@@ -135,6 +135,7 @@ function defineSuite(secure: boolean): void {
         websocket: {
           message(ws) {
             seen.push(`open: ${thrown(() => ws.close(1000, 42 as unknown as string))} ${thrown(() => ws.close('1000' as unknown as number))}`);
+            seen.push(`null: ${thrown(() => ws.close(null as unknown as number))} ${thrown(() => ws.close(1000, null as unknown as string))}`);
             ws.close(4000, 'bye');
             seen.push(`closing: ${thrown(() => ws.close(999))} ${thrown(() => ws.close(1000, {} as unknown as string))} ${thrown(() => ws.close(4001))}`);
           },
@@ -150,7 +151,7 @@ function defineSuite(secure: boolean): void {
         assert.equal([close.code, close.reason], [4000, 'bye']);
         client.sendClose(4000);
         await client.waitClosed();
-        assert.equal(seen, ['open: INVALID_OPTION INVALID_CLOSE_CODE', 'closing: INVALID_CLOSE_CODE INVALID_OPTION none', 'closed: INVALID_CLOSE_CODE none']);
+        assert.equal(seen, ['open: INVALID_OPTION INVALID_CLOSE_CODE', 'null: INVALID_CLOSE_CODE INVALID_OPTION', 'closing: INVALID_CLOSE_CODE INVALID_OPTION none', 'closed: INVALID_CLOSE_CODE none']);
       },
     );
   });

@@ -21,7 +21,9 @@ export const RESERVE_AHEAD_BYTES = 1 << 20;
  * Growing one buffer (rather than keeping a list of parts) keeps the cost of a tiny fragment at its payload
  * plus the caller's per-frame accounting, and hands the application one contiguous view at the end.
  * Memory held is at most about twice the bytes received, or {@link RESERVE_AHEAD_BYTES} more, and never more
- * than the message size limit. With a {@link MemoryBudget}, the buffer's size is taken from it while held.
+ * than the message size limit. With a {@link MemoryBudget}, the bytes held are taken from it (what the peer sent,
+ * not the room reserved ahead: a peer must not spend the budget with a frame header), and given back on
+ * {@link take} and {@link clear}.
  */
 export class MessageBuffer {
   private buffer: Uint8Array | undefined = undefined;
@@ -33,7 +35,7 @@ export class MessageBuffer {
   /** The largest message allowed (the caller enforces it): doubling stops there rather than overshooting it. */
   private readonly maxSize: number;
   private readonly budget: MemoryBudget | undefined;
-  /** The last failed growth was refused by the budget (rather than by the runtime's allocator). */
+  /** The last failed {@link extend} was refused by the budget (rather than by the runtime's allocator). */
   overBudget = false;
 
   constructor(allocUninitialized?: AllocUninitialized, uninitializedMinBytes = UNINITIALIZED_MIN_BYTES, maxSize = Infinity, budget?: MemoryBudget) {
@@ -70,7 +72,16 @@ export class MessageBuffer {
    * when the memory could not be allocated (nothing changed).
    */
   extend(count: number): number {
-    if (!this.grow(this.length + count)) return -1;
+    const budget = this.budget;
+    if (budget !== undefined && !budget.acquire(count)) {
+      this.overBudget = true;
+      return -1;
+    }
+    if (!this.grow(this.length + count)) {
+      budget?.release(count);
+      this.overBudget = false;
+      return -1;
+    }
     const at = this.length;
     this.length += count;
     return at;
@@ -93,18 +104,8 @@ export class MessageBuffer {
     let size = current === undefined ? needed : Math.max(needed, Math.min(current.length * 2, needed + (1 << 24), this.maxSize));
     const final = this.finalSize;
     if (final !== 0) size = Math.min(size, final);
-    const budget = this.budget;
-    const extra = size - (current === undefined ? 0 : current.length);
-    if (budget !== undefined && !budget.acquire(extra)) {
-      this.overBudget = true;
-      return false;
-    }
     const next = this.allocate(size, final !== 0 && size === final);
-    if (next === undefined) {
-      budget?.release(extra);
-      this.overBudget = false;
-      return false;
-    }
+    if (next === undefined) return false;
     if (current !== undefined && this.length > 0) next.set(current.subarray(0, this.length));
     this.buffer = next;
     return true;
@@ -128,7 +129,7 @@ export class MessageBuffer {
   /** Hands the assembled bytes to the caller (who owns them from now on) and starts empty. */
   take(): Uint8Array {
     const buffer = this.buffer;
-    if (buffer !== undefined) this.budget?.release(buffer.length);
+    this.budget?.release(this.length);
     const out = buffer === undefined ? new Uint8Array(0) : this.length === buffer.length ? buffer : buffer.subarray(0, this.length);
     this.buffer = undefined;
     this.length = 0;
@@ -138,7 +139,7 @@ export class MessageBuffer {
 
   /** Drops whatever is held. */
   clear(): void {
-    if (this.buffer !== undefined) this.budget?.release(this.buffer.length);
+    this.budget?.release(this.length);
     this.buffer = undefined;
     this.length = 0;
     this.finalSize = 0;

@@ -234,7 +234,7 @@ export class FrameReceiver {
   }
 
   /** Bytes of the message being reassembled (without creating the buffer). */
-  private get heldBytes(): number {
+  get heldBytes(): number {
     const buffer = this.messageBuffer;
     return buffer === undefined ? 0 : buffer.size;
   }
