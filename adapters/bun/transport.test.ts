@@ -174,4 +174,17 @@ test('destroy() terminates and discards; onClose reports closed once', async () 
   assert.equal(events, ['closed']);
 });
 
+test('flushNow writes the tick at once; a close that follows sends the FIN once, not again at the flush of the tick', async () => {
+  const { socket, transport } = setup();
+  transport.write([seq(0, 10)]);
+  transport.flushNow();
+  assert.equal(socket.bytes(), [...seq(0, 10)]);
+  assert.is(transport.bufferedAmount, 0);
+  transport.close();
+  assert.is(socket.ended, 1);
+  await tick(); // the flush scheduled by the write finds nothing, and must not end the socket again
+  assert.is(socket.ended, 1);
+  assert.equal(socket.bytes(), [...seq(0, 10)]);
+});
+
 test.run();

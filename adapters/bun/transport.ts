@@ -45,6 +45,7 @@ const T_CLOSING = 4;
 const T_CLOSED = 8;
 const T_SECURE = 16;
 const T_TLS_READY = 32; // the TLS handshake completed (plain TCP: never needed)
+const T_FIN_SENT = 64; // finishWriting ran (a flush scheduled before the close must not send it again)
 
 let dirty: BunTransport[] = [];
 let flushScheduled = false;
@@ -291,6 +292,8 @@ export class BunTransport implements Transport {
    * the peer's close_notify and ignores `terminate()` while the peer stays silent: the socket would never close.
    */
   private finishWriting(): void {
+    if ((this.bits & T_FIN_SENT) !== 0) return;
+    this.bit(T_FIN_SENT, true);
     if (this.secure) this.socket.shutdown();
     else this.socket.end();
   }
