@@ -117,7 +117,7 @@ export interface WebSocketHandlers<T> {
   fragment?(ws: ServerWebSocket<T>, data: Uint8Array, info: { binary: boolean; first: boolean; fin: boolean }): unknown;
   /** The connection is finished. `code` is the peer's close code (1005 none, 1006 no close handshake). */
   close?(ws: ServerWebSocket<T>, code: number, reason: string, wasClean: boolean): void;
-  /** The outbound queue fell below the low-water mark after having been above the high-water mark. */
+  /** The outbound queue fell to (or below) the low-water mark after having been above the high-water mark; on Node, whose `writableLength` falls in one step, that is when it is empty. */
   drain?(ws: ServerWebSocket<T>): void;
   /** Whether `ws.publish()` also reaches `ws` itself when it is subscribed (default false, as in `Bun.serve`). */
   publishToSelf?: boolean;
