@@ -497,6 +497,19 @@ misuse('reject() checks the status; accept({ deflate }) needs an offer; both lea
   assert.match(new TextDecoder().decode(concatBytes(conn.takeWrites())), /^HTTP\/1\.1 403[^]*X-Reason: policy/);
 });
 
+misuse('send, ping and pong return the bytes of the frame they queued (header included)', () => {
+  const h = openEcho();
+  h.flush();
+  assert.is(h.conn.send('x'), 3);
+  assert.is(h.conn.send(new Uint8Array(200)), 204);
+  assert.is(h.conn.send(new Uint8Array(70_000)), 70_010);
+  assert.is(h.conn.ping('p'), 3);
+  assert.is(h.conn.pong(), 2);
+  h.flush();
+  const total = h.written.slice(1).reduce((n, w) => n + w.length, 0); // after the 101 response
+  assert.is(total, 3 + 204 + 70_010 + 3 + 2);
+});
+
 misuse('close() checks its arguments in every state, then does nothing once closing or closed', () => {
   const h = openEcho();
   assert.is(misuseCode(() => h.conn.close(999)), 'INVALID_CLOSE_CODE');

@@ -5,7 +5,7 @@ import { nextState, type ConnectionState, type Transition } from './state.ts';
 import { FrameReceiver, type ReceiverSink } from './frame/receiver.ts';
 import type { Accelerators } from './accelerators.ts';
 import type { MemoryBudget } from './memory-budget.ts';
-import { encodeFrame } from './frame/encoder.ts';
+import { encodeFrame, frameHeaderLength } from './frame/encoder.ts';
 import { encodeClosePayload, encodeClosePayloadUnchecked, parseClosePayload, type ParsedClosePayload } from './close.ts';
 import { RequestHeadParser, type RequestHead } from './http/request-parser.ts';
 import { buildAcceptResponse, buildRejectResponse, validatePlainRequest, validateUpgrade } from './http/handshake.ts';
@@ -543,10 +543,10 @@ export class ServerConnection implements ReceiverSink {
   }
 
   /**
-   * Sends a message or, with `fin: false`, a fragment of one. Strings are sent as text.
-   * Throws {@link MisuseError} unless the connection is open.
+   * Sends a message or, with `fin: false`, a fragment of one. Strings are sent as text. Returns the bytes of the
+   * frame queued (after compression). Throws {@link MisuseError} unless the connection is open.
    */
-  send(data: Uint8Array | string, options?: SendOptions, now: number = this.now): void {
+  send(data: Uint8Array | string, options?: SendOptions, now: number = this.now): number {
     if (this.currentState !== 'open') {
       throw new MisuseError('INVALID_STATE', `send() needs an open connection (state ${this.currentState})`);
     }
@@ -575,18 +575,18 @@ export class ServerConnection implements ReceiverSink {
         rsv1 = true;
       }
     }
-    this.frame(opcode, payload, fin, rsv1);
     this.flags = setFlag(this.flags, F_SENDING_FRAGMENTED, !fin);
+    return this.frame(opcode, payload, fin, rsv1);
   }
 
-  /** Sends a ping (payload ≤ 125 bytes). */
-  ping(data: Uint8Array | string = EMPTY, now: number = this.now): void {
-    this.sendControl(OPCODE_PING, data, now);
+  /** Sends a ping (payload ≤ 125 bytes); returns the bytes of the frame queued. */
+  ping(data: Uint8Array | string = EMPTY, now: number = this.now): number {
+    return this.sendControl(OPCODE_PING, data, now);
   }
 
-  /** Sends an unsolicited pong (payload ≤ 125 bytes), e.g. as a one-way heartbeat. */
-  pong(data: Uint8Array | string = EMPTY, now: number = this.now): void {
-    this.sendControl(OPCODE_PONG, data, now);
+  /** Sends an unsolicited pong (payload ≤ 125 bytes), e.g. as a one-way heartbeat; returns the bytes of the frame queued. */
+  pong(data: Uint8Array | string = EMPTY, now: number = this.now): number {
+    return this.sendControl(OPCODE_PONG, data, now);
   }
 
   /**
@@ -804,19 +804,23 @@ export class ServerConnection implements ReceiverSink {
     this.frame(OPCODE_PONG, payload.slice());
   }
 
-  /** Encodes one frame into `out` (the writes by default), with the runtime's choice of arrays (`ownArraysUpTo`). */
-  private frame(opcode: number, payload: Uint8Array, fin = true, rsv1 = false, out: Uint8Array[] = this.out): void {
+  /**
+   * Encodes one frame into `out` (the writes by default), with the runtime's choice of arrays (`ownArraysUpTo`);
+   * returns its size in bytes.
+   */
+  private frame(opcode: number, payload: Uint8Array, fin = true, rsv1 = false, out: Uint8Array[] = this.out): number {
     encodeFrame(fin, rsv1, opcode, payload, out, this.receiver.ownArraysUpTo);
+    return frameHeaderLength(payload.length) + payload.length;
   }
 
-  private sendControl(opcode: number, data: Uint8Array | string, now: number): void {
+  private sendControl(opcode: number, data: Uint8Array | string, now: number): number {
     if (this.currentState !== 'open') {
       throw new MisuseError('INVALID_STATE', `ping()/pong() need an open connection (state ${this.currentState})`);
     }
     const bytes = typeof data === 'string' ? textEncoder.encode(data) : data;
     if (bytes.length > 125) throw new MisuseError('CONTROL_PAYLOAD_TOO_LONG', 'control frame payloads are limited to 125 bytes');
     if (now > this.now) this.now = now;
-    this.frame(opcode, bytes);
+    return this.frame(opcode, bytes);
   }
 }
 

@@ -273,19 +273,6 @@ test('while a handler is pending, a large message being reassembled counts with 
   session.terminate();
 });
 
-test('terminate() before the transport closed: close does not wait for a pending handler either', () => {
-  const closes: number[] = [];
-  const { session, state } = open({
-    limits: { closeTimeoutMs: 60_000 },
-    websocket: { message: () => new Promise<void>(() => {}), close: (_ws, code) => void closes.push(code) },
-  });
-  session.onData(encodeFrame(1, encoder.encode('1')));
-  session.terminate(); // e.g. stop({ force: true }): the transport is destroyed, its close comes later
-  session.onClosed();
-  assert.equal(closes, [1006]);
-  assert.is(state.sessions.size, 0);
-});
-
 test('send and ping return the bytes of their own frame, not of what was queued before', () => {
   const results: number[] = [];
   const { session } = open({ websocket: { open: (ws) => void results.push(ws.send('x')) } });
@@ -295,18 +282,24 @@ test('send and ping return the bytes of their own frame, not of what was queued 
   session.terminate();
 });
 
-test('force: terminate() of a connection whose close waits for a pending handler delivers close at once', () => {
-  const closes: number[] = [];
-  const { session, state } = open({
-    limits: { closeTimeoutMs: 60_000 },
-    websocket: { message: () => new Promise<void>(() => {}), close: (_ws, code) => void closes.push(code) },
-  });
-  session.onData(encodeFrame(1, encoder.encode('1')));
-  session.onClosed();
-  assert.equal(closes, []);
-  state.terminateAll();
-  assert.equal(closes, [1006]);
-  assert.is(state.sessions.size, 0);
+test('force: terminate() does not wait for a pending handler, before or after the transport closed', () => {
+  for (const terminateFirst of [false, true]) {
+    const closes: number[] = [];
+    const { session, state } = open({
+      limits: { closeTimeoutMs: 60_000 },
+      websocket: { message: () => new Promise<void>(() => {}), close: (_ws, code) => void closes.push(code) },
+    });
+    session.onData(encodeFrame(1, encoder.encode('1')));
+    // stop({ force: true }) either way: the transport is destroyed and reports its close later, or it had closed.
+    if (terminateFirst) session.terminate();
+    session.onClosed();
+    if (!terminateFirst) {
+      assert.equal(closes, [], 'close waits for the pending handler');
+      state.terminateAll();
+    }
+    assert.equal(closes, [1006]);
+    assert.is(state.sessions.size, 0);
+  }
 });
 
 test('events held over the high-water mark are delivered when the transport starts closing, not once it has closed', () => {

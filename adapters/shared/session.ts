@@ -291,8 +291,6 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
   onWritable(): void {
     if (!this.overHighWater && (this.bits & S_DRAIN_WAITERS) === 0) return;
     if (this.transportClosed) return;
-    // Over the mark, reading may be paused (held events), so a pong may go unread: the peer taking our bytes is its sign of life.
-    if (this.overHighWater) this.conn.peerActive(monotonicNow());
     if (this.transport.bufferedAmount > this.owner.config.lowWaterMark) {
       this.transport.requestDrain();
       return;
@@ -789,9 +787,9 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
   sendPayload(payload: string | Uint8Array, binary: boolean | undefined, compress: boolean | undefined): number {
     if (this.conn.state !== 'open' || this.transportClosing) return 0;
     if (this.overHighWater && this.refusedByPolicy()) return 0;
-    this.flush(); // what was queued before (a 101 response, an automatic pong) is not this message's
-    this.conn.send(payload, sendOptions(binary, compress));
-    const bytes = this.flush();
+    // The frame's own bytes: a 101 response or an automatic pong may leave in the same flush.
+    const bytes = this.conn.send(payload, sendOptions(binary, compress));
+    this.flush();
     return this.overHighWater ? -1 : bytes;
   }
 
@@ -799,11 +797,9 @@ export class Session<T> implements TransportSink, DeadlineEntry, ConnectionEvent
   control(ping: boolean, data: string | Uint8Array | undefined): number {
     if (this.conn.state !== 'open' || this.transportClosing) return 0;
     if (this.overHighWater && this.refusedByPolicy()) return 0;
-    this.flush(); // what was queued before is not this frame's
     // The core encodes a string itself (one encoder for the process).
-    if (ping) this.conn.ping(data);
-    else this.conn.pong(data);
-    const bytes = this.flush();
+    const bytes = ping ? this.conn.ping(data) : this.conn.pong(data);
+    this.flush();
     return this.overHighWater ? -1 : bytes;
   }
 

@@ -299,7 +299,7 @@ export class RecordingConnection extends ServerConnection {
     super.reject(options, this.cmd(cmd, now));
   }
 
-  override send(data: Uint8Array | string, options?: SendOptions, now?: number): void {
+  override send(data: Uint8Array | string, options?: SendOptions, now?: number): number {
     const text = typeof data === 'string';
     const cmd: { type: 'send'; data: Uint8Array; text?: boolean; binary?: boolean; fin?: boolean; compress?: boolean } = {
       type: 'send',
@@ -309,7 +309,7 @@ export class RecordingConnection extends ServerConnection {
     if (options?.binary !== undefined) cmd.binary = options.binary;
     if (options?.fin !== undefined) cmd.fin = options.fin;
     if (options?.compress !== undefined) cmd.compress = options.compress;
-    super.send(data, options, this.cmd(cmd, now));
+    return super.send(data, options, this.cmd(cmd, now));
   }
 
   override close(code?: number, reason?: string, now?: number): void {
@@ -319,13 +319,13 @@ export class RecordingConnection extends ServerConnection {
     super.close(code, reason, this.cmd(cmd, now));
   }
 
-  override ping(data?: Uint8Array | string, now?: number): void {
+  override ping(data?: Uint8Array | string, now?: number): number {
     const bytes = data === undefined ? new Uint8Array(0) : typeof data === 'string' ? encoder.encode(data) : data;
-    super.ping(data, this.cmd({ type: 'ping', data: bytes }, now));
+    return super.ping(data, this.cmd({ type: 'ping', data: bytes }, now));
   }
 
-  override pong(data?: Uint8Array | string, now?: number): void {
+  override pong(data?: Uint8Array | string, now?: number): number {
     const bytes = data === undefined ? new Uint8Array(0) : typeof data === 'string' ? encoder.encode(data) : data;
-    super.pong(data, this.cmd({ type: 'pong', data: bytes }, now));
+    return super.pong(data, this.cmd({ type: 'pong', data: bytes }, now));
   }
 }
